@@ -1,0 +1,137 @@
+"""One trainee turn -> one Assessment: the single judgement that moves the persona and feeds the scorecard.
+
+Focus and question type come from the offline turn classifier (`turn_labels`); this module adds what
+the persona reacts to: the move, the topics touched, SPIN type and whether the turn builds on their words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+
+from trainer.catalog import load_topics
+from trainer.schema import Assessment, Focus, Move, QuestionKind, Spin, Turn
+from trainer.text import content_words, question_sentence, word_pattern
+from trainer.turn_labels import label_turn
+
+_GOODBYE = word_pattern(
+    "goodbye", "bye", "talk soon", "i'll let you go", "let you get to", "have a good", "speak soon",
+    "thanks for your time", "thank you for your time", "that's all from me", "see you",
+)  # fmt: skip
+_NEXT_STEP = word_pattern(
+    "meet again", "follow-up", "follow up", "next step", "another conversation", "set up a time",
+    "find a time", "grab a coffee", "grab coffee", "over coffee", "dinner", "lunch", "1:1", "one-on-one",
+    "one on one", "continue this", "continue the conversation", "schedule", "next week", "pick this up",
+    "talk again", "second meeting", "sit down", "get together", "worth a conversation", "book some time",
+)  # fmt: skip
+_PRODUCT = word_pattern(
+    "demo", "our platform", "our product", "our solution", "our service", "our tool", "pricing", "discount",
+    "contract", "sign", "trial", "pilot with us", "feature", "licen", "quote", "proposal", "purchase",
+)  # fmt: skip
+_INSIGHT = word_pattern(
+    "i've been researching", "i have been researching", "i've been looking into", "i've been studying",
+    "i've been struggling", "been wrestling", "one of your peers", "a peer of yours", "another company",
+    "other companies", "others in your industry", "what we've seen across", "what i've seen across",
+    "a lesson", "the lesson", "learned the hard way", "i've seen", "i keep seeing", "a pattern",
+    "research", "a cio i know", "an executive i", "a coo i", "a client of mine learned",
+)  # fmt: skip
+_SPIN: tuple[tuple[Spin, re.Pattern[str]], ...] = (
+    ("need_payoff", word_pattern(
+        "would it help", "would that help", "how would it", "what would it mean", "what would that mean",
+        "if you could", "if you had", "value", "benefit", "what would change", "how would that",
+        "what would success", "what would it look like", "what would be different", "ideal", "so you can",
+        "so that you", "what would it do for", "what would that do for", "useful",
+    )),
+    ("implication", word_pattern(
+        "impact", "affect", "effect", "consequence", "what happens if", "what happens when", "cost you",
+        "mean for", "lead to", "knock-on", "ripple", "what does that do", "how does that play",
+        "what would happen", "at stake", "result in",
+    )),
+    ("problem", word_pattern(
+        "problem", "challenge", "difficult", "worr", "concern", "struggl", "frustrat", "hard", "pain",
+        "dissatisf", "keep you up", "go wrong", "went wrong", "issue", "obstacle", "risk", "tough",
+        "bother", "pressure",
+    )),
+)  # fmt: skip
+
+
+def _move(text: str, focus: Focus, question: QuestionKind | None, product: bool) -> Move:
+    """What the persona hears, checked most specific first."""
+    low = text.lower()
+    if _GOODBYE.search(low) and not question:
+        return "goodbye"
+    if _NEXT_STEP.search(low) and not product and question is not None:
+        return "next_step"
+    if _INSIGHT.search(low) and not product and focus != "customer":
+        return "insight"
+    if focus == "pitch":
+        return "pitch"
+    if focus == "customer":
+        if question == "open":
+            return "open_question"
+        if question == "closed":
+            return "closed_question"
+        return "reflection"
+    return "off_topic"
+
+
+def _spin(question_text: str, focus: Focus, question: QuestionKind | None) -> Spin | None:
+    if focus != "customer" or question is None:
+        return None
+    low = question_text.lower()
+    for kind, pattern in _SPIN:
+        if pattern.search(low):
+            return kind
+    return "situation"
+
+
+@cache
+def _topic_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((name, word_pattern(*phrases)) for name, phrases in load_topics().items())
+
+
+def topics_in(text: str) -> list[str]:
+    low = text.lower()
+    return [name for name, pattern in _topic_patterns() if pattern.search(low)]
+
+
+def builds_on(text: str, earlier: Sequence[Turn]) -> list[str]:
+    """The persona's own content words this turn picks up (empty when it builds on nothing)."""
+    theirs: set[str] = set()
+    for turn in earlier:
+        if turn.speaker == "persona":
+            theirs |= content_words(turn.text)
+    return sorted(content_words(text) & theirs)
+
+
+def assess_turn(text: str, index: int, earlier: Sequence[Turn] = ()) -> Assessment:
+    """Judge one trainee turn given the conversation before it."""
+    context = next((t.text for t in reversed(earlier) if t.speaker == "persona"), None)
+    label = label_turn(text, context)
+    product = bool(_PRODUCT.search(text.lower()))
+    move = _move(text, label.focus, label.question, product)
+    focus = label.focus
+    if move == "insight" and focus == "pitch":
+        focus = "neutral"  # a peer's lesson is telling, but not about us
+    picked_up = builds_on(text, earlier)
+    evidence = list(label.evidence)
+    if picked_up:
+        evidence.append("picks up: " + ", ".join(picked_up[:3]))
+    return Assessment(
+        turn=index,
+        text=text,
+        focus=focus,
+        question=label.question,
+        spin=_spin(question_sentence(text) or text, focus, label.question),
+        builds_on=bool(picked_up) and focus == "customer",
+        topics=topics_in(text),
+        move=move,
+        evidence=evidence,
+        confidence=label.confidence,
+    )
+
+
+def assess_transcript(turns: Sequence[Turn]) -> list[Assessment]:
+    """Every trainee turn of a transcript, each judged with what came before it."""
+    return [assess_turn(turn.text, i, turns[:i]) for i, turn in enumerate(turns) if turn.speaker == "trainee"]

@@ -1,0 +1,207 @@
+"""Persona state and its update rule: the code, not a model, decides what the persona feels and may tell.
+
+`advance` takes one assessed trainee turn and returns the new state plus a ReplyPlan: what the persona
+should do next (react, reveal a layer, drop a hint, raise a challenge). Voices only put the plan in words.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from trainer.schema import LAYER_ORDER, Assessment, HiddenLayer, Persona, PersonaState, Scenario, TrustRules
+
+# The moves that count as listening: only these can open a hidden layer.
+OPENING_MOVES = frozenset({"open_question", "reflection", "insight"})
+
+PartKind = Literal["reaction", "reveal", "hint", "challenge", "challenge_passed", "challenge_failed"]
+
+
+class ReplyPart(BaseModel):
+    kind: PartKind
+    key: str = Field(description="Reaction name, layer id or challenge id.")
+
+
+class ReplyPlan(BaseModel):
+    """What the persona does this turn, in order; the voice renders each part."""
+
+    parts: list[ReplyPart] = Field(default_factory=list)
+    mood: str = ""
+
+    def add(self, kind: PartKind, key: str) -> None:
+        self.parts.append(ReplyPart(kind=kind, key=key))
+
+
+def effective_rules(persona: Persona, defaults: TrustRules) -> TrustRules:
+    return defaults.model_copy(update=persona.trust_rules)
+
+
+def initial_state(persona: Persona) -> PersonaState:
+    state = PersonaState(trust=persona.start_trust, patience=persona.patience)
+    for challenge in persona.challenges:
+        if challenge.at_turn == 0:
+            state.challenges[challenge.id] = "open"
+    return state
+
+
+def mood(persona: Persona, state: PersonaState) -> str:
+    """A word for how the persona feels, for the UI and the LLM voice."""
+    if state.ended:
+        return "gone"
+    if state.patience <= persona.patience / 3:
+        return "impatient"
+    if state.trust >= 70:
+        return "open"
+    if state.trust >= 45:
+        return "engaged"
+    if state.trust >= 25:
+        return "guarded"
+    return "cold"
+
+
+def _clamp(value: float) -> int:
+    return max(0, min(100, round(value)))
+
+
+def openable(persona: Persona, state: PersonaState) -> list[HiddenLayer]:
+    """Locked layers whose prerequisites are open, shallowest first."""
+    layers = [
+        layer
+        for layer in persona.hidden
+        if layer.id not in state.unlocked and all(req in state.unlocked for req in layer.unlock.requires)
+    ]
+    return sorted(layers, key=lambda layer: LAYER_ORDER.index(layer.layer))
+
+
+def _objectives_met(scenario: Scenario, state: PersonaState) -> list[str]:
+    met = []
+    for objective in scenario.objectives:
+        if (
+            (objective.kind == "unlock" and objective.target in state.unlocked)
+            or (objective.kind == "next_step" and state.next_step_granted)
+            or (objective.kind == "challenge" and state.challenges.get(objective.target or "") == "passed")
+        ):
+            met.append(objective.id)
+    return met
+
+
+def advance(
+    persona: Persona,
+    scenario: Scenario,
+    state: PersonaState,
+    assessment: Assessment,
+    turn_number: int,
+    rules: TrustRules,
+) -> tuple[PersonaState, ReplyPlan]:
+    """Apply one trainee turn (1-based `turn_number`) to the persona; pure, so it can be replayed."""
+    new = state.model_copy(deep=True)
+    plan = ReplyPlan()
+    move = assessment.move
+    delta = 0.0
+    patience_cost = 0.0
+
+    for challenge in persona.challenges:
+        if new.challenges.get(challenge.id) != "open":
+            continue
+        touched = not challenge.recover_topics or set(assessment.topics) & set(challenge.recover_topics)
+        if move in OPENING_MOVES and assessment.focus != "pitch" and touched:
+            new.challenges[challenge.id] = "passed"
+            delta += rules.challenge_passed
+            plan.add("challenge_passed", challenge.id)
+        elif move != "goodbye":
+            new.challenges[challenge.id] = "failed"
+            delta += rules.challenge_failed
+            patience_cost += rules.challenge_failed_patience
+            plan.add("challenge_failed", challenge.id)
+
+    listening = move in {"open_question", "closed_question", "reflection", "insight"}
+    if move == "pitch":
+        delta += rules.pitch
+        patience_cost += rules.pitch_patience
+    elif move == "open_question":
+        delta += rules.open_question
+    elif move == "closed_question":
+        delta += rules.closed_question
+    elif move == "reflection":
+        delta += rules.reflection
+    elif move == "insight":
+        delta += rules.insight
+    elif move == "off_topic" and turn_number > 1:  # an opening pleasantry is fine
+        delta += rules.off_topic
+        patience_cost += rules.off_topic_patience
+    if listening and assessment.builds_on:
+        delta += rules.builds_on
+    if listening and assessment.topics:
+        delta += rules.topic
+
+    if move == "next_step":
+        if new.trust >= persona.next_step_trust:
+            new.next_step_granted = True
+        else:
+            delta += rules.next_step_early
+            patience_cost += rules.next_step_early_patience
+
+    new.trust = _clamp(new.trust + delta)
+    new.patience = round(new.patience - patience_cost, 3)
+
+    if new.patience <= 0 and move != "goodbye":
+        new.ended, new.reason = True, "patience"
+        plan.add("reaction", "patience_out")
+        plan.mood = mood(persona, new)
+        return new, plan
+
+    if move == "goodbye":
+        new.ended, new.reason = True, "goodbye"
+        plan.add("reaction", "goodbye")
+    elif move == "next_step":
+        plan.add("reaction", "next_step_accepted" if new.next_step_granted else "next_step_early")
+    elif move == "pitch":
+        plan.add("reaction", "pitched")
+    elif move == "closed_question":
+        plan.add("reaction", "closed_question")
+    elif move == "off_topic":
+        plan.add("reaction", "off_topic")
+    else:
+        _discover(persona, new, assessment, plan)
+
+    raised = [c for c in persona.challenges if c.at_turn == turn_number and c.id not in new.challenges]
+    if raised and not new.ended:
+        new.challenges[raised[0].id] = "open"
+        plan.add("challenge", raised[0].id)
+
+    new.objectives_met = _objectives_met(scenario, new)
+    plan.mood = mood(persona, new)
+    return new, plan
+
+
+def _discover(persona: Persona, state: PersonaState, assessment: Assessment, plan: ReplyPlan) -> None:
+    """An open question, reflection or insight: open a layer if earned, else guard or hint."""
+    candidates = openable(persona, state)
+    touched = [layer for layer in candidates if set(layer.unlock.topics) & set(assessment.topics)]
+    earned = [layer for layer in touched if state.trust >= layer.unlock.min_trust]
+    if earned:
+        state.unlocked.append(earned[0].id)
+        plan.add("reveal", earned[0].id)
+        return
+    if touched and assessment.question is not None:
+        plan.add("reaction", "guarded")
+        return
+    plan.add(
+        "reaction", {"reflection": "reflection", "insight": "insight"}.get(assessment.move, "open_question")
+    )
+    hinted = next((layer for layer in candidates if layer.hints), None)
+    if hinted is not None:
+        plan.add("hint", hinted.id)
+
+
+def end_check(scenario: Scenario, state: PersonaState, turn_number: int) -> PersonaState:
+    """After the reply: stop on the turn limit, or when every objective is met."""
+    if state.ended:
+        return state
+    new = state.model_copy(deep=True)
+    if scenario.end_when_met and len(new.objectives_met) == len(scenario.objectives):
+        new.ended, new.reason = True, "objective_met"
+    elif turn_number >= scenario.max_turns:
+        new.ended, new.reason = True, "turn_limit"
+    return new

@@ -1,0 +1,259 @@
+"""The shapes everything else agrees on: catalog files, transcripts, assessments, persona state, scorecards.
+
+Catalog models are strict (`extra="forbid"`) so a typo in a manager's YAML is an error, not a silent default.
+Transcript models ignore unknown fields so transcripts from other systems load.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Focus = Literal["customer", "pitch", "neutral"]
+QuestionKind = Literal["open", "closed"]
+Spin = Literal["situation", "problem", "implication", "need_payoff"]
+LayerKind = Literal["over_here", "over_there", "so_i_can"]
+Speaker = Literal["trainee", "persona"]
+# What the trainee did, as the persona experiences it; picks the persona's reaction.
+Move = Literal[
+    "pitch",
+    "open_question",
+    "closed_question",
+    "reflection",
+    "insight",
+    "next_step",
+    "off_topic",
+    "goodbye",
+]
+EndReason = Literal["turn_limit", "patience", "objective_met", "goodbye"]
+
+LAYER_ORDER: tuple[LayerKind, ...] = ("over_here", "over_there", "so_i_can")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Lines = list[str]
+
+
+def _non_empty_lines(value: list[str]) -> list[str]:
+    cleaned = [line.strip() for line in value]
+    if not cleaned or any(not line for line in cleaned):
+        raise ValueError("needs at least one non-empty line")
+    return cleaned
+
+
+# ---------------------------------------------------------------- personas
+
+
+class Unlock(Strict):
+    """What a trainee must earn before the persona tells this layer."""
+
+    min_trust: int = Field(ge=0, le=100, description="Trust the persona must feel before telling it.")
+    topics: list[str] = Field(min_length=1, description="Topics (rubrics/topics.yaml) a question must touch.")
+    requires: list[str] = Field(default_factory=list, description="Layer ids that must be told first.")
+
+
+class HiddenLayer(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    layer: LayerKind
+    fact: str = Field(min_length=1, description="The motive in the third person, for prompts and managers.")
+    unlock: Unlock
+    reveal: Lines = Field(description="First-person lines the persona says when it opens this layer.")
+    hints: Lines = Field(default_factory=list, description="Lines that hint at the layer without telling it.")
+
+    _lines = field_validator("reveal")(_non_empty_lines)
+
+
+class Reactions(Strict):
+    """Authored lines, one list per trainee move; the offline engine speaks only from these."""
+
+    pitched: Lines
+    closed_question: Lines
+    open_question: Lines
+    reflection: Lines
+    insight: Lines
+    next_step_early: Lines
+    next_step_accepted: Lines
+    off_topic: Lines
+    guarded: Lines = Field(description="A question touches a motive the rep has not yet earned.")
+    patience_out: Lines = Field(description="The persona ends the meeting after too much pitching.")
+    goodbye: Lines = Field(description="The rep closes the meeting.")
+    turn_limit: Lines = Field(description="Time is up.")
+
+    @model_validator(mode="after")
+    def _every_list_has_lines(self) -> Reactions:
+        for name in type(self).model_fields:
+            _non_empty_lines(getattr(self, name))
+        return self
+
+
+class Challenge(Strict):
+    """A test the persona puts to the rep; the next turn passes if it refocuses on the customer."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    at_turn: int = Field(ge=0, description="Raised after this trainee turn (0 = in the opening).")
+    line: Lines = Field(description="What the persona says to raise it (unused when at_turn is 0).")
+    recover_topics: list[str] = Field(default_factory=list, description="Topics a good recovery touches.")
+    passed: Lines
+    failed: Lines
+
+
+class TrustRules(Strict):
+    """How one trainee move changes the persona's trust and patience (rubrics/persona_rules.yaml)."""
+
+    open_question: int = 8
+    closed_question: int = 1
+    reflection: int = 10
+    insight: int = 6
+    pitch: int = -12
+    off_topic: int = -3
+    next_step_early: int = -6
+    builds_on: int = 5
+    topic: int = 3
+    challenge_passed: int = 12
+    challenge_failed: int = -10
+    pitch_patience: float = 1.0
+    off_topic_patience: float = 0.5
+    next_step_early_patience: float = 0.5
+    challenge_failed_patience: float = 1.0
+
+
+class Persona(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    name: str
+    title: str
+    organisation: str
+    style: str = Field(description="How they talk, for the LLM voice and the persona card.")
+    opening: Lines
+    public: Lines = Field(description="What anyone may know.")
+    hidden: list[HiddenLayer] = Field(min_length=1)
+    reactions: Reactions
+    patience: float = Field(gt=0, le=20, description="Pitching tolerated before they end the meeting.")
+    start_trust: int = Field(default=20, ge=0, le=100)
+    next_step_trust: int = Field(default=60, ge=0, le=100, description="Trust needed to grant a next step.")
+    challenges: list[Challenge] = Field(default_factory=list)
+    trust_rules: dict[str, float] = Field(
+        default_factory=dict, description="Per-persona overrides of rubrics/persona_rules.yaml."
+    )
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Persona:
+        ids = [layer.id for layer in self.hidden]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"hidden layer ids repeat: {', '.join(sorted(dupes))}")
+        for n, layer in enumerate(self.hidden):
+            for req in layer.unlock.requires:
+                if req not in ids:
+                    raise ValueError(f"hidden.{n}.unlock.requires: unknown layer id {req!r}")
+        unknown = set(self.trust_rules) - set(TrustRules.model_fields)
+        if unknown:
+            raise ValueError(f"trust_rules: unknown rule {sorted(unknown)[0]!r}")
+        return self
+
+    def layer(self, layer_id: str) -> HiddenLayer:
+        return next(layer for layer in self.hidden if layer.id == layer_id)
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+class Objective(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    description: str
+    kind: Literal["unlock", "next_step", "challenge"]
+    target: str | None = Field(default=None, description="The layer or challenge id, for unlock/challenge.")
+
+    @model_validator(mode="after")
+    def _target_needed(self) -> Objective:
+        if self.kind != "next_step" and not self.target:
+            raise ValueError(f"objective {self.id!r}: kind {self.kind!r} needs a target")
+        return self
+
+
+class Scenario(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    title: str
+    persona: str
+    setting: str = Field(description="Where, when, what just happened.")
+    brief: str = Field(description="What the rep knows and sells.")
+    objectives: list[Objective] = Field(min_length=1)
+    max_turns: int = Field(ge=1, le=60)
+    difficulty: Literal["easy", "medium", "hard"]
+    pass_mark: int = Field(ge=0, le=100)
+    end_when_met: bool = Field(default=True, description="The persona wraps up once every objective is met.")
+
+
+# ---------------------------------------------------------------- transcripts
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    speaker: Speaker
+    text: str
+
+
+class Transcript(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    scenario: str | None = None
+    turns: list[Turn]
+
+
+# ---------------------------------------------------------------- assessment and state
+
+
+class Assessment(BaseModel):
+    """One trainee turn, judged once; drives the persona and the scorecard."""
+
+    turn: int = Field(description="Index of the turn in the transcript.")
+    text: str
+    focus: Focus
+    question: QuestionKind | None
+    spin: Spin | None = None
+    builds_on: bool = False
+    topics: list[str] = Field(default_factory=list)
+    move: Move
+    evidence: list[str] = Field(default_factory=list)
+    confidence: float | None = None
+    judge: str = "offline"
+    unscored: bool = False
+
+
+class PersonaState(BaseModel):
+    trust: int = Field(ge=0, le=100)
+    patience: float
+    unlocked: list[str] = Field(default_factory=list)
+    ended: bool = False
+    reason: EndReason | None = None
+    challenges: dict[str, Literal["open", "passed", "failed"]] = Field(default_factory=dict)
+    next_step_granted: bool = False
+    objectives_met: list[str] = Field(default_factory=list)
+    used_lines: list[str] = Field(default_factory=list, description="Line keys already spoken.")
+
+
+# ---------------------------------------------------------------- scorecard
+
+
+class Evidence(BaseModel):
+    turn: int
+    quote: str
+    note: str
+
+
+class Scorecard(BaseModel):
+    id: str | None = None
+    scenario: str | None = None
+    overall: float
+    dimensions: dict[str, float]
+    evidence: dict[str, list[Evidence]] = Field(default_factory=dict)
+    turns: list[dict] = Field(default_factory=list)
+    tips: list[str] = Field(default_factory=list)
+    rewrite: dict[str, str] | None = None
+    pass_mark: int | None = None
+    passed: bool | None = None
