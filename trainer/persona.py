@@ -101,6 +101,7 @@ def advance(
     delta = 0.0
     patience_cost = 0.0
 
+    failed_now = False
     for challenge in persona.challenges:
         if new.challenges.get(challenge.id) != "open":
             continue
@@ -114,6 +115,7 @@ def advance(
             delta += rules.challenge_failed
             patience_cost += rules.challenge_failed_patience
             plan.add("challenge_failed", challenge.id)
+            failed_now = True
 
     listening = move in {"open_question", "closed_question", "reflection", "insight"}
     if move == "pitch":
@@ -135,8 +137,11 @@ def advance(
     if listening and assessment.topics:
         delta += rules.topic
 
+    if move not in new.moves:
+        new.moves.append(move)
     if move == "next_step":
-        if new.trust >= persona.next_step_trust:
+        earned = all(needed in new.moves for needed in persona.next_step_requires)
+        if earned and new.trust >= persona.next_step_trust:
             new.next_step_granted = True
         else:
             delta += rules.next_step_early
@@ -156,6 +161,8 @@ def advance(
         plan.add("reaction", "goodbye")
     elif move == "next_step":
         plan.add("reaction", "next_step_accepted" if new.next_step_granted else "next_step_early")
+    elif failed_now and move in ("pitch", "closed_question", "off_topic"):
+        pass  # the challenge's failed line is the whole reaction
     elif move == "pitch":
         plan.add("reaction", "pitched")
     elif move == "closed_question":

@@ -134,6 +134,9 @@ class Persona(Strict):
     patience: float = Field(gt=0, le=20, description="Pitching tolerated before they end the meeting.")
     start_trust: int = Field(default=20, ge=0, le=100)
     next_step_trust: int = Field(default=60, ge=0, le=100, description="Trust needed to grant a next step.")
+    next_step_requires: list[Move] = Field(
+        default_factory=list, description="Moves the rep must have made before a next step is granted."
+    )
     challenges: list[Challenge] = Field(default_factory=list)
     trust_rules: dict[str, float] = Field(
         default_factory=dict, description="Per-persona overrides of rubrics/persona_rules.yaml."
@@ -233,6 +236,7 @@ class PersonaState(BaseModel):
     reason: EndReason | None = None
     challenges: dict[str, Literal["open", "passed", "failed"]] = Field(default_factory=dict)
     next_step_granted: bool = False
+    moves: list[str] = Field(default_factory=list, description="Distinct moves the rep has made so far.")
     objectives_met: list[str] = Field(default_factory=list)
     used_lines: list[str] = Field(default_factory=list, description="Line keys already spoken.")
 

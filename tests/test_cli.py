@@ -1,0 +1,198 @@
+"""The INTERFACES.md commands, run as a user runs them: a real subprocess, real files, real exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT, SCRIPTS, SEED_SCENARIOS, cli, cli_json
+
+
+@pytest.mark.parametrize("scenario_id", SEED_SCENARIOS)
+def test_run_json_scores_discovery_clearly_above_pitching(scenario_id):
+    good = cli_json(
+        "run", "--scenario", scenario_id, "--trainee", str(SCRIPTS / f"{scenario_id}.discovery.txt"), "--json"
+    )[0]
+    bad = cli_json(
+        "run", "--scenario", scenario_id, "--trainee", str(SCRIPTS / f"{scenario_id}.pitch.txt"), "--json"
+    )[0]
+    assert good["scorecard"]["overall"] >= bad["scorecard"]["overall"] + 30
+    assert (
+        good["scorecard"]["dimensions"]["customer_focus"] > bad["scorecard"]["dimensions"]["customer_focus"]
+    )
+    state = good["persona_state"]
+    assert {"trust", "unlocked", "ended", "reason"} <= set(state)
+    assert all(set(layer) >= {"id", "layer"} for layer in state["unlocked"])
+    assert bad["persona_state"]["unlocked"] == []
+    turns = good["transcript"]["turns"]
+    assert turns[0]["speaker"] == "persona" and turns[1]["speaker"] == "trainee"
+
+
+def test_run_accepts_a_json_list_of_lines(tmp_path):
+    path = tmp_path / "lines.json"
+    path.write_text(json.dumps(["What's on your plate this quarter?", "Thanks for your time, goodbye."]))
+    out = cli_json("run", "--scenario", "vp_budget_review", "--trainee", str(path), "--json")[0]
+    assert out["persona_state"]["ended"] is True
+    assert out["persona_state"]["reason"] == "goodbye"
+
+
+def test_run_plain_output_shows_transcript_and_scorecard():
+    result = cli(
+        "run", "--scenario", "vp_budget_review", "--trainee", str(SCRIPTS / "vp_budget_review.discovery.txt")
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Renata Okafor:" in result.stdout and "Scorecard" in result.stdout and "Overall" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ("run", "--scenario", "no_such", "--trainee", "evals/scripts/vp_budget_review.pitch.txt"),
+            "no scenario 'no_such'",
+        ),
+        (("run", "--scenario", "vp_budget_review", "--trainee", "missing.txt"), "missing.txt: no such file"),
+        (
+            ("run", "--scenario", "vp_budget_review", "--trainee", "x", "--backend", "carrier-pigeon"),
+            "--backend",
+        ),
+        (("grade", "missing.json"), "missing.json: no such file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args, words):
+    result = cli(*args)
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+
+
+def test_personas_and_scenarios_json_shapes():
+    personas = cli_json("personas", "--json")[0]
+    assert {"id", "name", "title", "path"} <= set(personas[0])
+    assert any(p["id"] == "cost_cutting_vp" for p in personas)
+    scenarios = cli_json("scenarios", "--json")[0]
+    assert {"id", "title", "persona", "path"} <= set(scenarios[0])
+
+
+def test_classify_labels_jsonl_in_order():
+    lines = [
+        {
+            "id": "a",
+            "text": "What's keeping you up at night about the rollout?",
+            "context": "We start next month.",
+        },
+        {
+            "id": "b",
+            "text": "Our platform cuts onboarding time by 40%, can I show you a demo?",
+            "context": None,
+        },
+        {"id": "c", "text": "Thanks for having me.", "context": "Come in."},
+    ]
+    out = cli_json("classify", stdin="\n".join(json.dumps(x) for x in lines) + "\n")
+    assert [o["id"] for o in out] == ["a", "b", "c"]
+    assert [o["focus"] for o in out] == ["customer", "pitch", "neutral"]
+    assert out[0]["question"] == "open"
+    assert out[2]["question"] is None
+
+
+def test_classify_names_the_bad_line(tmp_path):
+    path = tmp_path / "turns.jsonl"
+    path.write_text('{"id": 1, "text": "Hello"}\n{"id": 2, "text": 5}\n')
+    result = cli("classify", str(path))
+    assert result.returncode == 2
+    assert "turns.jsonl: line 2: text" in result.stderr
+
+
+def test_grade_reads_json_stdin_and_plain_text(tmp_path):
+    transcript = {
+        "id": "call-1",
+        "turns": [
+            {"speaker": "persona", "text": "We're under pressure on costs."},
+            {"speaker": "trainee", "text": "What's behind that pressure, and who is feeling it most?"},
+            {"speaker": "persona", "text": "The CFO, mostly."},
+            {
+                "speaker": "trainee",
+                "text": "So the CFO is pushing. What happens if the savings don't land by Q3?",
+            },
+        ],
+    }
+    plain = tmp_path / "call.txt"
+    plain.write_text(
+        "Customer: We're under pressure on costs.\n"
+        "Rep: Our product is 30% cheaper than anything else, we have a discount this month.\n"
+        "Customer: Right.\nRep: Can I book you in for a demo on Tuesday?\n"
+    )
+    out = cli_json("grade", "-", str(plain), stdin=json.dumps(transcript))
+    assert [card["id"] for card in out] == ["call-1", "call"]
+    assert out[0]["overall"] > out[1]["overall"] + 30
+    for card in out:
+        assert set(card["dimensions"]) >= {"customer_focus", "question_quality", "listening"}
+        assert len(card["turns"]) == 2 and card["tips"]
+        assert all(0 <= v <= 100 for v in card["dimensions"].values())
+
+
+def test_grade_rejects_malformed_transcripts(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"turns": [{"speaker": "narrator", "text": "hi"}]}))
+    result = cli("grade", str(bad))
+    assert result.returncode == 2
+    assert "bad.json: turns.0.speaker" in result.stderr
+    noprefix = tmp_path / "noprefix.txt"
+    noprefix.write_text("hello there\n")
+    result = cli("grade", str(noprefix))
+    assert result.returncode == 2 and "line 1" in result.stderr
+
+
+def test_chat_reads_lines_from_a_pipe_and_ends_with_a_scorecard():
+    lines = (SCRIPTS / "vp_budget_review.pitch.txt").read_text() * 3
+    result = cli("chat", "--scenario", "vp_budget_review", "--seed", "3", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    assert "Renata Okafor" in result.stdout and "Scorecard" in result.stdout
+    assert "Session ended: patience" in result.stdout
+
+
+def test_built_wheel_finds_its_catalog_without_the_source_tree(tmp_path):
+    """An installed trainer must find personas and scenarios inside the package, from any folder."""
+    import subprocess
+    import sys
+    import zipfile
+
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stderr
+    wheel = next((tmp_path / "dist").glob("trainer-*.whl"))
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    assert (site / "trainer" / "_catalog" / "personas" / "cost_cutting_vp.yaml").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    listed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import trainer.catalog as c; print(c.builtin_root()); print(len(c.load_catalog().scenarios))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
+    root, count = listed.stdout.split()
+    assert root.startswith(str(site)) and int(count) >= 5
