@@ -116,7 +116,9 @@ def _print_card(cat: Catalog, scenario_id: str) -> None:
     out.print(f"[bold]{persona.name}[/bold], {persona.title}, {persona.organisation}")
     out.print(f"[dim]Setting:[/dim] {scenario.setting}")
     out.print(f"[dim]You sell:[/dim] {scenario.brief}")
-    out.print("[dim]Objectives:[/dim] " + "; ".join(o.description for o in scenario.objectives))
+    out.print("[dim]Objectives:[/dim]")
+    for objective in scenario.objectives:
+        out.print(f"  • {objective.description}")
     out.print(
         f"[dim]Up to {scenario.max_turns} turns; pass mark {scenario.pass_mark}. Type /quit to stop.[/dim]"
     )
