@@ -137,3 +137,24 @@ def test_ended_session_and_empty_turn_are_refused(sessions):
 def test_initial_state_opens_challenges_raised_in_the_opening(catalog):
     client = catalog.persona("you_work_for_me_client")
     assert "open" in initial_state(client).challenges.values()
+
+
+def test_rewind_tries_a_different_question_and_scores_the_path_taken(sessions):
+    view = sessions.start("vp_budget_review", seed=4)
+    view = sessions.send(view.id, "What's taking most of your attention this quarter?")
+    after_one = view
+    view = sessions.send(view.id, "Our platform cuts supplier costs by 30%. Can I show you a demo?")
+    view = sessions.send(view.id, "We also have a discount this month.")
+    assert view.state.patience < after_one.state.patience
+
+    rewound = sessions.rewind(view.id, 1)
+    assert rewound.turns == after_one.turns and rewound.state == after_one.state
+    view = sessions.send(
+        view.id, "You said money comes up in every meeting. What's driving the pressure on the budget?"
+    )
+    assert "budget_edge" in view.state.unlocked
+    assert [len(v.turns) for v in sessions.history(view.id)] == [1, 3, 5]
+    view = sessions.send(view.id, "Thanks for your time, goodbye.")
+    assert all(turn["focus"] != "pitch" for turn in view.scorecard.turns)
+    with pytest.raises(SessionError, match="no turn 9"):
+        sessions.rewind(view.id, 9)

@@ -135,11 +135,30 @@ class Sessions:
 
     def history(self, session_id: str) -> list[SessionView]:
         """Every completed turn of the current path, oldest first (for rewind)."""
-        views = []
+        views: list[SessionView] = []
         snapshot = self._head(session_id)
         while snapshot is not None:
-            if not snapshot.next and snapshot.values.get("turns"):
+            done = not snapshot.next and snapshot.values.get("turns")
+            if done and (not views or len(snapshot.values["turns"]) != len(views[-1].turns)):
                 views.append(self._view(session_id, snapshot))
             parent = snapshot.parent_config
             snapshot = self.graph.get_state(parent) if parent else None
         return views[::-1]
+
+    def rewind(self, session_id: str, trainee_turns: int) -> SessionView:
+        """Go back to just after the rep's turn N (0 = the opening) and continue from there.
+
+        The old path stays in the checkpoint history; the scorecard follows the path finally taken.
+        """
+        for view in self.history(session_id):
+            if sum(1 for t in view.turns if t.speaker == "trainee") == trainee_turns:
+                config = {
+                    "configurable": {
+                        "thread_id": session_id,
+                        "checkpoint_ns": "",
+                        "checkpoint_id": view.checkpoint_id,
+                    }
+                }
+                self.graph.update_state(config, {"pending": None}, as_node="end_check")
+                return self.view(session_id)
+        raise SessionError(f"session {session_id} has no turn {trainee_turns} to go back to")
