@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -139,8 +139,17 @@ def load_rules(root: Path | None = None) -> TrustRules:
 
 
 def load_rubric(name: str, root: Path | None = None) -> dict[str, Any]:
-    """A free-form rubric file (e.g. scorecard weights) as a dict."""
+    """A free-form rubric file (e.g. scorecard weights) as a dict; re-read only when the file changes."""
     path = _rubric_path(root or catalog_root(), name)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _load_rubric(path, stamp)
+
+
+@lru_cache(maxsize=64)
+def _load_rubric(path: Path, stamp: int) -> dict[str, Any]:
     data, _ = _read_yaml(path)
     if not isinstance(data, dict):
         raise CatalogError(path, "expected a mapping at the top level", line=1)
