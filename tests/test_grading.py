@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from trainer.grading import DIMENSIONS, grade_transcript
+from tests.conftest import SEED_SCENARIOS, play, script
+from trainer.grading import DIMENSIONS, grade_session, grade_transcript
 from trainer.schema import Transcript, Turn
 
 
@@ -121,3 +122,20 @@ def test_monologue_costs_listening():
     )
     assert rambling.dimensions["listening"] < short.dimensions["listening"]
     assert any("monologue" in e.note for e in rambling.evidence["listening"])
+
+
+@pytest.mark.parametrize("scenario_id", SEED_SCENARIOS)
+def test_sessions_rank_excellent_above_mediocre_above_poor(sessions, catalog, scenario_id):
+    """Both with the scenario known (layers opened) and as a bare transcript (a real call)."""
+    with_scenario, bare = {}, {}
+    for kind in ("discovery", "mediocre", "pitch"):
+        view, _ = play(sessions, scenario_id, script(scenario_id, kind))
+        scenario = catalog.scenario(scenario_id)
+        card = view.scorecard or grade_session(
+            view.turns, view.assessments, scenario, catalog.persona(scenario.persona), view.state
+        )
+        with_scenario[kind] = card.overall
+        bare[kind] = grade_transcript(Transcript(turns=view.turns)).overall
+    for scores in (with_scenario, bare):
+        assert scores["discovery"] > scores["mediocre"] + 10 > scores["pitch"] + 20
+        assert scores["discovery"] >= scores["pitch"] + 40
