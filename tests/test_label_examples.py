@@ -1,0 +1,31 @@
+"""Label definitions pinned on hand-written turns for every seed persona (tests/data/label_examples.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from trainer.assess import assess_turn
+from trainer.schema import Turn
+
+EXAMPLES = yaml.safe_load((Path(__file__).parent / "data" / "label_examples.yaml").read_text())
+CASES = [
+    pytest.param(persona, block["context"], turn, id=f"{persona}-{n}")
+    for persona, block in EXAMPLES.items()
+    for n, turn in enumerate(block["turns"])
+]
+
+
+def test_every_seed_persona_has_an_example_of_every_label():
+    for persona, block in EXAMPLES.items():
+        labels = {(t["focus"], t["question"]) for t in block["turns"]}
+        assert {"customer", "pitch"} <= {focus for focus, _ in labels}, persona
+        assert {"open", None} <= {question for _, question in labels}, persona
+
+
+@pytest.mark.parametrize(("persona", "context", "turn"), CASES)
+def test_turn_labels_follow_the_definitions(persona, context, turn):
+    a = assess_turn(turn["text"], 1, [Turn(speaker="persona", text=context)])
+    assert (a.focus, a.question) == (turn["focus"], turn["question"]), a.evidence
