@@ -96,6 +96,58 @@ def test_question_type(text: str, expected: str | None) -> None:
     assert predict(text).question == expected
 
 
+# The definition (INTERFACES.md): open invites explanation; closed is yes/no, either/or or one fact.
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # One fact asked with a wh-word is still closed.
+        ("How many people are on the finance team?", "closed"),
+        ("Which payroll provider are you with right now?", "closed"),
+        ("When does the current agreement expire?", "closed"),
+        ("Who signs the purchase order on your side?", "closed"),
+        # Declarative and tag questions are closed.
+        ("So the migration slipped past the deadline?", "closed"),
+        ("Your analysts already work in the new portal, right?", "closed"),
+        # Requests for an explanation are open, with or without a question mark.
+        ("I'm curious how the board reacted to the forecast.", "open"),
+        ("Could you tell me a little about how returns get handled today.", "open"),
+        ("So, wondering what made the team push back on the last change.", "open"),
+        # Why / how questions about experience stay open.
+        ("Why did the first attempt at consolidation stall?", "open"),
+        ("How has the team been coping since the reorganisation?", "open"),
+    ],
+)
+def test_open_closed_definition(text: str, expected: str) -> None:
+    assert predict(text).question == expected
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # The last complete question decides a turn that asks twice.
+        ("Is it the auditors? What makes the timeline so tight?", "open"),
+        ("What's behind the delay? Is it procurement?", "closed"),
+        # A question cut off mid-way (spoken transcripts) is still a question.
+        ("Is the headcount already-", "closed"),
+        ("So how did the-- how did the sales team take the new quotas?", "open"),
+    ],
+)
+def test_multi_question_and_cut_off_turns(text: str, expected: str) -> None:
+    assert predict(text).question == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yeah?",
+        "What I'm hearing is that the timing matters more than the price.",
+        "So the board wants the savings before the summer.",
+    ],
+)
+def test_backchannels_and_statements_are_not_questions(text: str) -> None:
+    assert predict(text).question is None
+
+
 def test_multi_sentence_turn_counts_by_its_question() -> None:
     opener = "Thanks, that's really helpful context. I appreciate you walking me through it."
     open_turn = predict(opener + " What would have to change for your team to trust IT again?")

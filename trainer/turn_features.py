@@ -150,6 +150,18 @@ _REQUEST_START_RE = re.compile(
     r"|walk me through|talk me through|describe|explain|i'd love to hear|i would love to hear|i'm curious"
     r"|i am curious|i wonder|i'm wondering|i was wondering|i am wondering|say more|let me ask)"
 )
+# Anywhere in a sentence without "?", these ask for an answer all the same ("So, I'm wondering where
+# you are with all this", "if you could tell me a little about that", "on a scale of 1 to 10 ...").
+_REQUEST_ANY_RE = re.compile(
+    r"\b(?:(?:wondering|curious)(?<!you're wondering)(?<!you are wondering)(?<!you wondering)"
+    r"(?<!you're curious)(?<!you are curious)(?<!you curious)"
+    r" (?:if|what|how|where|why|whether|about|when|who)"
+    r"|i wonder\b|tell me\b|remind me\b"
+    r"|if you (?:can|could) (?:just |kind of |maybe )*(?:tell|give|share|walk|describe|explain|say)"
+    r"|on a scale\b|i'd (?:like|love) to (?:know|hear|understand|find out|learn)"
+    r"|(?:need|want) to (?:know|hear|understand)\b"
+    r"|interested in (?:is )?(?:how|what|why|hearing|knowing))"
+)
 # Question openers that propose or push rather than ask about the counterpart ("why don't we ...").
 _PROPOSAL_START_RE = re.compile(
     r"^(?:(?:so|and|but|okay|ok|well|now|then)\s+)*(?:why don't we|why not|how about|what if|wouldn't|"
@@ -157,6 +169,37 @@ _PROPOSAL_START_RE = re.compile(
     r"are you ready|ready to|would you like|do you want|want me|want the|have you seen|did you see|"
     r"have you heard|did you know|can you imagine|podemos|pouvons nous|können wir|possiamo)"
 )
+# Heads of one-fact questions (closed by definition): "how much", "which", "when", "what time".
+_FACT_HOW = word_set("much many long far old often soon big deep late early tall")
+_FACT_WH = word_set(
+    "which when where who whom whose cuándo dónde quién cuánto cuántos cuántas quand où "
+    "combien wann wo wer quando dove chi quanto quem onde"
+)
+_FACT_NOUNS = word_set(
+    "time day days date year years age month week hour number percentage percent amount budget price "
+    "size deadline gym school job brand drink drinks medication dose name kind type sort"
+)
+# Words after "what" that make it an open question ("what do you ...", "what made ...").
+_WHAT_FUNCTION = word_set(
+    "do does did is are was were can could would will should have has had am be it it's that that's "
+    "i i'm i've i'd this these those you you're your we they he she else about if other makes made "
+    "brings brought happened happens happen comes came keeps gets got goes went worries worry concerns "
+    "concern stops stopped helps helped led leads would've might must"
+)
+_TAG_WORDS = word_set("right correct yeah no okay ok huh true yes")
+_TAG_PAIRS = frozenset(
+    (
+        "isn't it",
+        "isn't that",
+        "aren't you",
+        "don't you",
+        "didn't you",
+        "wasn't it",
+        "won't you",
+        "doesn't it",
+    )
+)
+
 # A lone "Yeah?" or "Right?" is a backchannel, not a question.
 _BACKCHANNEL = word_set(
     "yeah yes right okay ok really no mm hmm huh oh sure good so yep ja oui sí si vraiment wirklich"
@@ -237,11 +280,19 @@ def _clean(text: str) -> str:
 def _tokens(text: str) -> tuple[list[str], list[str]]:
     """Return (surface tokens, normalised tokens): lowercase, digits folded to 0."""
     surface = _TOKEN_RE.findall(text)
-    norm = _TOKEN_RE.findall(_DIGIT_RE.sub("0", text.lower().replace("’", "'")))
-    if len(norm) != len(surface):  # rare Unicode case changes that alter token boundaries
+    return surface, _normalise(surface)
+
+
+def _normalise(surface: list[str]) -> list[str]:
+    # Tokens never contain spaces, so one lower() and one digit substitution over the joined string
+    # normalise them all at once.
+    norm = _DIGIT_RE.sub("0", " ".join(surface).lower().replace("’", "'")).split(" ")
+    if len(norm) != len(surface):  # defensive: a case change that produced a space
         norm = [_DIGIT_RE.sub("0", t.lower().replace("’", "'")) for t in surface]
     # Unspaced scripts and junk can make one giant "word"; its head is enough.
-    return surface, [t if len(t) <= _MAX_TOKEN else t[:_MAX_TOKEN] for t in norm]
+    if norm and max(map(len, norm)) > _MAX_TOKEN:
+        norm = [t if len(t) <= _MAX_TOKEN else t[:_MAX_TOKEN] for t in norm]
+    return norm if surface else []
 
 
 def _sentences(text: str) -> list[str]:
@@ -256,16 +307,76 @@ def _bucket(n: int, edges: tuple[int, ...]) -> int:
     return len(edges)
 
 
-def _question_sentence(sentences: list[str]) -> tuple[str, bool]:
-    """The sentence that carries the turn's question (the last one with '?'), and whether one exists.
+# Self-interruptions inside a sentence ("Is it-- Why'd she leave?", "how's that- how's that going"):
+# a break between two attempts at a question, so the question features look at the last attempt.
+_DASH_BREAK_RE = re.compile(r"\s*(?:-{2,}|[—–])\s*|(?<=\w)-\s+|\s+-(?=\w)")
+_HAS_WORD_RE = re.compile(r"\w")
+_TRUNCATED_RE = re.compile(r"(?:-|—|–|\.\.\.|…)\s*$")
 
-    A turn like "Thanks. What keeps you up at night?" is counted by its question, so the question
-    features look at that sentence; without a '?', fall back to the last sentence.
+
+def _segments(raw: str) -> list[tuple[str, bool]]:
+    """Sentences cut further at dash breaks, each with whether it was cut off (ended in a dash).
+
+    A piece with no words ("--?") joins the piece before it, so "..., or--?" stays one question.
     """
-    for sent in reversed(sentences):
+    out: list[tuple[str, bool]] = []
+    for sent in _SENT_SPLIT_RE.split(raw):
+        if "-" not in sent and "—" not in sent and "–" not in sent and "…" not in sent and "..." not in sent:
+            sent = sent.strip()
+            if sent:
+                out.append((sent, False))
+            continue
+        pieces = _DASH_BREAK_RE.split(sent)
+        last = len(pieces) - 1
+        for i, piece in enumerate(pieces):
+            cut = i < last or bool(_TRUNCATED_RE.search(piece))
+            piece = piece.strip(" -—–\t")
+            if not piece:
+                continue
+            if out and not _HAS_WORD_RE.search(piece):
+                out[-1] = (out[-1][0] + piece, cut and "?" not in piece)
+                continue
+            out.append((piece, cut))
+    return out
+
+
+def _question_sentence(segments: list[tuple[str, bool]]) -> tuple[str, bool, bool]:
+    """The piece that carries the turn's question, whether it has a '?', and whether it was cut off.
+
+    The last real question with '?' wins ("Thanks. What keeps you up at night?" is counted by its
+    question; "Is it-- Why'd she leave?" by its second attempt). Without a '?', the last piece that
+    opens like a question ("how often do you think you'll--") stands in, else the last piece.
+    """
+    fallback = None
+    for sent, cut in reversed(segments):
         if "?" in sent:
-            return sent, True
-    return (sentences[-1] if sentences else ""), False
+            if _is_real_question(sent):
+                return sent, True, cut
+            if fallback is None:
+                fallback = (sent, True, cut)
+    if fallback is not None:
+        return fallback
+    for sent, cut in reversed(segments):
+        head = _head(_WORD_RE.findall(sent.lower()))
+        if head and (head[0] in _WH_WORDS or head[0] in _AUX_WORDS):
+            return sent, False, cut
+    if segments:
+        return segments[-1][0], False, segments[-1][1]
+    return "", False, False
+
+
+_HEAD_SKIP = word_set(
+    "so and um uh well okay ok now but alright right yeah oh mm hmm roughly approximately about exactly "
+    "just like then also and-and so-so"
+)
+
+
+def _head(words: list[str]) -> list[str]:
+    """The words of a question after its fillers and hedges ("so, um, roughly how many ...")."""
+    i = 0
+    while i < len(words) - 1 and words[i] in _HEAD_SKIP:
+        i += 1
+    return words[i : i + 3]
 
 
 def _first_words(norm: list[str], n: int) -> list[str]:
@@ -280,33 +391,33 @@ def extract(text: str | None, context: str | None = None) -> Features:
     """Compute focus and question features for one trainee turn and the counterpart line before it."""
     raw = _clean(text or "")
     surface, norm = _tokens(raw)
+    n = len(norm)
+    if n == 0:
+        return Features(norm, 0.0, 0.0, [("h:bias_len0", 1.0)], [-1], [("qh:empty", 1.0)], surface, False)
+    # Features tied to a token (bigrams, lexicon hits) carry its index for evidence; the hand-made
+    # ones in `hand` (value 1) and `weighted` belong to no token.
     focus: list[tuple[str, float]] = []
     owners: list[int] = []
-
-    def add(name: str, value: float = 1.0, owner: int = -1) -> None:
-        focus.append((name, value))
-        owners.append(owner)
-
-    n = len(norm)
-    add(f"h:bias_len{_bucket(n, (0, 1, 3, 7, 15, 30, 60))}")
-    if n == 0:
-        return Features(norm, 0.0, 0.0, focus, owners, [("qh:empty", 1.0)], surface, False)
+    hand: list[str] = [f"h:bias_len{_bucket(n, (0, 1, 3, 7, 15, 30, 60))}"]
+    add = hand.append
 
     # Word unigrams (implicit, see Features) and bigrams, scaled so long turns do not dominate by
     # sheer count; character n-grams (3-4) add morphology and some robustness to other languages.
     wscale = 1.0 / (n**0.5)
-    n_grams = sum(len(token_grams(tok)) for tok in norm)
+    # A token of length L >= 2 has L 3-grams and L - 1 4-grams (padded); 1-char tokens have none.
+    lens = list(map(len, norm))
+    n_grams = 2 * sum(lens) - n - lens.count(1)
     cscale = 1.0 / (n_grams**0.5) if n_grams else 0.0
     prev = "<s>"
-    for i, tok in enumerate(norm):
+    for tok in norm:
         focus.append(("b:" + prev + " " + tok, wscale))
-        owners.append(i)
         prev = tok
+    owners.extend(range(n))
 
     lowered = " " + " ".join(norm) + " "
-    sentences = _sentences(raw)
-    qsent, has_q = _question_sentence(sentences)
-    _, qnorm = _tokens(qsent)
+    segments = _segments(raw)
+    qsent, has_q, cut = _question_sentence(segments)
+    qnorm = _normalise(_TOKEN_RE.findall(qsent))
     first = _first_words(qnorm, 3)
     f1 = first[0] if first else ""
     n_q = norm.count("?")
@@ -324,19 +435,21 @@ def extract(text: str | None, context: str | None = None) -> Features:
             add("h:q_aux")
         if first:
             add("qf:" + " ".join(first[:2]))
-    n_you = n_we = n_i = n_prod = 0
-    for i, t in enumerate(norm):
-        if t in _YOU_WORDS:
-            n_you += 1
-        elif t in _WE_WORDS:
-            n_we += 1
-        elif t in _I_WORDS:
-            n_i += 1
-        if t in _PRODUCT_WORDS:
-            n_prod += 1
-            add("h:product", 1.0, i)
-        if t in _COMMIT_WORDS:
-            add("h:commit", 1.0, i)
+    n_you = sum(map(_YOU_WORDS.__contains__, norm))
+    n_we = sum(map(_WE_WORDS.__contains__, norm))
+    n_i = sum(map(_I_WORDS.__contains__, norm))
+    products = [i for i, t in enumerate(norm) if t in _PRODUCT_WORDS]
+    commits = [i for i, t in enumerate(norm) if t in _COMMIT_WORDS]
+    n_prod = len(products)
+    if products or commits:
+        # Lexicon hits belong to their token (evidence); same order as a single left-to-right pass.
+        for i in sorted({*products, *commits}):
+            if i in products:
+                focus.append(("h:product", 1.0))
+                owners.append(i)
+            if i in commits:
+                focus.append(("h:commit", 1.0))
+                owners.append(i)
     add(f"h:you{min(n_you, 3)}")
     add(f"h:we{min(n_we, 3)}")
     add(f"h:i{min(n_i, 3)}")
@@ -359,9 +472,11 @@ def extract(text: str | None, context: str | None = None) -> Features:
     ctx_raw = _clean(context or "")
     if ctx_raw:
         # The end of a long counterpart line is what the turn answers.
-        ctx_norm = _tokens(ctx_raw)[1][-_MAX_CONTEXT_TOKENS:]
+        ctx_norm = _normalise(_TOKEN_RE.findall(ctx_raw))[-_MAX_CONTEXT_TOKENS:]
         if "?" in ctx_norm:
             add("h:ctx_q")
+            # Answering the counterpart's question (telling) vs asking back.
+            add("h:ctx_q_ask" if has_q else "h:ctx_q_tell")
         ctx_content = {t for t in ctx_norm if t not in _STOPWORDS and len(t) > 2}
         mine = {t for t in norm if t not in _STOPWORDS and len(t) > 2}
         if mine:
@@ -369,19 +484,29 @@ def extract(text: str | None, context: str | None = None) -> Features:
             add(f"h:ctx_overlap{_bucket(int(overlap * 10), (0, 1, 3, 5))}")
         add(f"h:ctx_len{_bucket(len(ctx_norm), (3, 10, 30))}")
         xs = 0.5 / (max(len(ctx_norm), 1) ** 0.5)
-        for t in dict.fromkeys(ctx_norm):
-            add("x:" + t, xs)
+        weighted = [("x:" + t, xs) for t in dict.fromkeys(ctx_norm)]
     else:
         add("h:no_ctx")
+        weighted = []
 
-    asks = any(
-        _is_real_question(sent) if "?" in sent else bool(_REQUEST_START_RE.match(sent.lower()))
-        for sent in sentences
-    )
+    n_real_q = 0
+    asks = False
+    for sent, _ in segments:
+        if "?" in sent:
+            if _is_real_question(sent):
+                n_real_q += 1
+                asks = True
+        elif not asks:
+            low = sent.lower()
+            if _REQUEST_START_RE.match(low) or _REQUEST_ANY_RE.search(low):
+                asks = True
     proposal = has_q and bool(_PROPOSAL_START_RE.match(" ".join(t for t in qnorm if t not in ("¿", "?"))))
     if proposal:
         add("h:proposal_q")
-    question = _question_features(norm, qnorm, has_q, first, lowered, n_q)
+    focus.extend([(name, 1.0) for name in hand])
+    focus.extend(weighted)
+    owners.extend([-1] * (len(hand) + len(weighted)))
+    question = _question_features(norm, qnorm, has_q, first, lowered, n_q, cut, n_real_q, proposal)
     if proposal:
         question.append(("qh:proposal", 1.0))
     if asks and not has_q:
@@ -395,58 +520,102 @@ def _is_real_question(sentence: str) -> bool:
 
 
 def _question_features(
-    norm: list[str], qnorm: list[str], has_q: bool, first: list[str], lowered: str, n_q: int
+    norm: list[str],
+    qnorm: list[str],
+    has_q: bool,
+    first: list[str],
+    lowered: str,
+    n_q: int,
+    cut: bool,
+    n_real_q: int,
+    proposal: bool = False,
 ) -> list[tuple[str, float]]:
     """Features for none/open/closed, centred on the sentence that carries the question."""
     feats: list[tuple[str, float]] = [("qh:bias", 1.0)]
+    add = feats.append
     if has_q:
-        feats.append(("qh:has_q", 1.0))
-        feats.append((f"qh:n_q{min(n_q, 3)}", 1.0))
+        add(("qh:has_q", 1.0))
+        add((f"qh:n_q{min(n_q, 3)}", 1.0))
         if norm[-1] == "?":
-            feats.append(("qh:ends_q", 1.0))
+            add(("qh:ends_q", 1.0))
+        if n_real_q >= 2:
+            add(("qh:multi_q", 1.0))
     else:
-        feats.append(("qh:no_q", 1.0))
+        add(("qh:no_q", 1.0))
+    if cut:
+        add(("qh:cut", 1.0))
     f1 = first[0] if first else ""
     if f1:
-        feats.append(("qf1:" + f1, 1.0))
+        add(("qf1:" + f1, 1.0))
     if len(first) >= 2:
-        feats.append(("qf2:" + " ".join(first[:2]), 1.0))
+        add(("qf2:" + " ".join(first[:2]), 1.0))
     if len(first) >= 3:
-        feats.append(("qf3:" + " ".join(first[:3]), 1.0))
+        add(("qf3:" + " ".join(first[:3]), 1.0))
     if f1 in _WH_WORDS:
-        feats.append(("qh:wh", 1.0))
+        add(("qh:wh", 1.0))
     if f1 in _OPEN_STARTERS:
-        feats.append(("qh:open_starter", 1.0))
+        add(("qh:open_starter", 1.0))
     if f1 in _AUX_WORDS:
-        feats.append(("qh:aux", 1.0))
+        add(("qh:aux", 1.0))
     # Where the wh-word sits ("and so what ..." vs "... what you expected?") and how the sentence ends.
     words = [t for t in qnorm if t not in ("¿", "?", "!")]
+    head = _head(words)
+    h0 = head[0] if head else ""
+    h1 = head[1] if len(head) > 1 else ""
+    mode = "q" if has_q else ("cut" if cut else "noq")
+    kind = ""
+    if proposal:
+        kind = "proposal"  # "Why don't we ...?", "How about ...?": yes/no in function, so closed
+    elif h0 in _WH_WORDS:
+        kind = "wh"
+        # One-fact heads (how much / how long / which / when / where / who / what time): closed.
+        if (h0 == "how" and h1 in _FACT_HOW) or h0 in _FACT_WH:
+            kind = "fact"
+        elif h0 == "what" and h1:
+            if h1 in _FACT_NOUNS:
+                kind = "fact"
+            elif h1 not in _WHAT_FUNCTION:
+                kind = "what_noun"
+    elif h0 in _AUX_WORDS:
+        kind = "aux"
+    elif has_q:
+        kind = "decl"  # "So it wasn't what you expected?", "The budget is fixed, right?"
+    if "why" in words[1:]:
+        # "Which matters most, and why?" asks for the reason too: an explanation, so open.
+        add(("qh:why_later", 1.0))
+        if kind == "fact":
+            kind = "wh"
+    if kind:
+        add((f"qk:{mode}_{kind}", 1.0))
+        if kind in ("fact", "what_noun", "decl") and len(words) <= 8:
+            add((f"qk:{mode}_{kind}_short", 1.0))
+    if has_q and len(words) >= 2 and (words[-1] in _TAG_WORDS or " ".join(words[-2:]) in _TAG_PAIRS):
+        add(("qh:tag", 1.0))
     wh_pos = next((i for i, t in enumerate(words) if t in _WH_WORDS), -1)
     if wh_pos >= 0:
-        feats.append((f"qh:wh_at{min(wh_pos, 4)}", 1.0))
+        add((f"qh:wh_at{min(wh_pos, 4)}", 1.0))
         if wh_pos + 1 < len(words):
-            feats.append(("qwh:" + words[wh_pos] + " " + words[wh_pos + 1], 1.0))
+            add(("qwh:" + words[wh_pos] + " " + words[wh_pos + 1], 1.0))
     elif has_q and f1 not in _AUX_WORDS:
-        feats.append(("qh:declarative_q", 1.0))
+        add(("qh:declarative_q", 1.0))
     if len(words) >= 2:
-        feats.append(("qt:" + " ".join(words[-2:]), 1.0))
+        add(("qt:" + " ".join(words[-2:]), 1.0))
     if words:
-        feats.append(("qt1:" + words[-1], 1.0))
+        add(("qt1:" + words[-1], 1.0))
     qscale = 1.0 / (max(len(qnorm), 1) ** 0.5)
-    seen: set[str] = set()
-    prev = "<s>"
-    for tok in qnorm:
-        for key in ("qw:" + tok, "qb:" + prev + " " + tok):
-            if key not in seen:
-                seen.add(key)
-                feats.append((key, qscale))
-        prev = tok
+    # Words and word pairs of the question, each once.
+    keys = dict.fromkeys(["qw:" + tok for tok in qnorm])
+    pairs = zip(["<s>", *qnorm], qnorm, strict=False)  # each token with the one before it
+    keys.update(dict.fromkeys(["qb:" + p + " " + t for p, t in pairs]))
+    feats.extend([(key, qscale) for key in keys])
     qtext = " " + " ".join(qnorm) + " "
     for match in _ELAB_RE.finditer(qtext):
         feats.append(("qe:" + match.group(0).rsplit(" ", 1)[-1], 1.0))
         feats.append(("qe:any", 1.0))
     if _ELAB_RE.search(lowered):
         feats.append(("qe:turn", 1.0))
+        if not has_q:
+            feats.append(("qe:turn_noq", 1.0))
     for pat in _OPEN_PATTERNS:
         if pat in lowered:
             feats.append(("qp:" + pat, 1.0))

@@ -64,6 +64,15 @@ def _linear(blob: dict[str, Any], expected: tuple[str, ...]) -> _Linear:
     return _Linear(classes, tuple(blob["bias"]), {k: tuple(v) for k, v in blob["weights"].items()})
 
 
+def model_from_blob(blob: dict[str, Any]) -> _Model:
+    """A model from the parsed weights file (training uses this for cross-validation)."""
+    return _Model(
+        focus=_linear(blob["focus"], FOCUS_CLASSES),
+        question=_linear(blob["question"], QUESTION_CLASSES),
+        meta=blob.get("meta", {}),
+    )
+
+
 def load_model(path: Path | None = None) -> _Model:
     """Load the weights once per process (module-level cache); `path` forces a fresh load."""
     global _model
@@ -73,12 +82,7 @@ def load_model(path: Path | None = None) -> _Model:
         if path is None and _model is not None:
             return _model
         with (path or WEIGHTS_PATH).open(encoding="utf-8") as fh:
-            blob = json.load(fh)
-        model = _Model(
-            focus=_linear(blob["focus"], FOCUS_CLASSES),
-            question=_linear(blob["question"], QUESTION_CLASSES),
-            meta=blob.get("meta", {}),
-        )
+            model = model_from_blob(json.load(fh))
         if path is None:
             _model = model
         return model
@@ -111,6 +115,7 @@ def _scores3(lin: _Linear, feats: list[tuple[str, float]]) -> list[float]:
 
 
 _ZERO = (0.0, 0.0, 0.0)
+_QUESTION_OUT: tuple[str | None, ...] = tuple(None if c == "none" else c for c in QUESTION_CLASSES)
 _TOKEN_CACHE_MAX = 50000
 
 
@@ -136,40 +141,62 @@ def _token_vectors(model: _Model, tok: str) -> tuple[tuple[float, ...], tuple[fl
 
 
 def _focus_scores(model: _Model, feats: Features) -> tuple[list[float], list[list[float]]]:
-    """Class scores plus each token's share of them (for evidence), in one pass."""
-    weights = model.focus.weights
+    """Class scores plus each class's per-token shares of them (for evidence), in one pass."""
     s0, s1, s2 = model.focus.bias
     ws, cs = feats.wscale, feats.cscale
-    per_token: list[list[float]] = []
+    p0: list[float] = []
+    p1: list[float] = []
+    p2: list[float] = []
+    cache = model.token_cache
     for tok in feats.norm:
-        wv, cv = _token_vectors(model, tok)
-        t = [ws * wv[0] + cs * cv[0], ws * wv[1] + cs * cv[1], ws * wv[2] + cs * cv[2]]
-        per_token.append(t)
-        s0 += t[0]
-        s1 += t[1]
-        s2 += t[2]
-    get = weights.get
-    for (name, value), owner in zip(feats.other, feats.other_owners, strict=True):
+        vecs = cache.get(tok)
+        if vecs is None:
+            vecs = _token_vectors(model, tok)
+        wv, cv = vecs
+        a = ws * wv[0] + cs * cv[0]
+        b = ws * wv[1] + cs * cv[1]
+        c = ws * wv[2] + cs * cv[2]
+        p0.append(a)
+        p1.append(b)
+        p2.append(c)
+        s0 += a
+        s1 += b
+        s2 += c
+    get = model.focus.weights.get
+    other, owners = feats.other, feats.other_owners
+    # `extract` lists the token-owned features (bigrams, lexicon hits) first, then the rest.
+    n_owned = len(owners) - owners.count(-1)
+    for j in range(n_owned):
+        name, value = other[j]
         w = get(name)
         if w is None:
             continue
-        s0 += value * w[0]
-        s1 += value * w[1]
-        s2 += value * w[2]
-        if owner >= 0:
-            t = per_token[owner]
-            if name.startswith("b:") and owner > 0:
-                # A bigram's weight is shared by both of its words.
-                u = per_token[owner - 1]
-                for k in range(3):
-                    half = 0.5 * value * w[k]
-                    t[k] += half
-                    u[k] += half
-            else:
-                t[0] += value * w[0]
-                t[1] += value * w[1]
-                t[2] += value * w[2]
-    return [s0, s1, s2], per_token
+        owner = owners[j]
+        a = value * w[0]
+        b = value * w[1]
+        c = value * w[2]
+        s0 += a
+        s1 += b
+        s2 += c
+        if owner > 0 and name[0] == "b":
+            # A bigram's weight is shared by both of its words.
+            a *= 0.5
+            b *= 0.5
+            c *= 0.5
+            p0[owner - 1] += a
+            p1[owner - 1] += b
+            p2[owner - 1] += c
+        p0[owner] += a
+        p1[owner] += b
+        p2[owner] += c
+    for j in range(n_owned, len(other)):
+        name, value = other[j]
+        w = get(name)
+        if w is not None:
+            s0 += value * w[0]
+            s1 += value * w[1]
+            s2 += value * w[2]
+    return [s0, s1, s2], [p0, p1, p2]
 
 
 # Function words say nothing to a user about why a turn was classified as it was.
@@ -178,22 +205,43 @@ _EVIDENCE_SKIP = word_set(
 )
 
 
-def _evidence(feats: Features, per_token: list[list[float]], k: int, top: int = 3) -> list[str]:
+def _evidence(feats: Features, per_class: list[list[float]], k: int, top: int = 3) -> list[str]:
     """Words whose features (word, bigrams, character n-grams, lexicon hits) most favoured class k."""
-    scored = []
-    for idx, t in enumerate(per_token):
-        margin = t[k] - (t[0] + t[1] + t[2] - t[k]) / 2.0
-        if margin > 0:
-            scored.append((-margin, idx))
+    pk = per_class[k]
+    others = [per_class[j] for j in range(3) if j != k]
+    o1, o2 = others
+    scored = [(-(pk[i] - (o1[i] + o2[i]) / 2.0), i) for i in range(len(pk)) if pk[i] > (o1[i] + o2[i]) / 2.0]
     scored.sort()
     out: list[str] = []
+    tokens = feats.tokens
     for _, idx in scored:
-        word = feats.tokens[idx]
+        word = tokens[idx]
         if word not in out and word.lower() not in _EVIDENCE_SKIP:
             out.append(word)
             if len(out) == top:
                 break
     return out
+
+
+def _classify(model: _Model, feats: Features) -> tuple[int, list[float], int, list[float], list[list[float]]]:
+    """(focus index, focus probs, question index, question probs, per-class per-token focus scores)."""
+    scores, per_token = _focus_scores(model, feats)
+    fprobs = _softmax(scores)
+    k = max(range(3), key=lambda i: (fprobs[i], -i))
+    qprobs = _softmax(_scores3(model.question, feats.question))
+    # A real "?" means the turn asks something; the model only decides open vs closed then.
+    candidates = (1, 2) if feats.asks else (0, 1, 2)
+    qk = max(candidates, key=lambda i: (qprobs[i], -i))
+    return k, fprobs, qk, qprobs, per_token
+
+
+_EMPTY = TurnPrediction(
+    "neutral",
+    {"customer": 0.0, "pitch": 0.0, "neutral": 1.0},
+    None,
+    [],
+    {"none": 1.0, "open": 0.0, "closed": 0.0},
+)
 
 
 def predict(text: str, context: str | None = None) -> TurnPrediction:
@@ -206,20 +254,12 @@ def predict(text: str, context: str | None = None) -> TurnPrediction:
     feats = extract(text, context)
     if not feats.tokens:
         # Nothing readable (empty, whitespace, emoji only): a neutral non-question by definition.
-        probs = {"customer": 0.0, "pitch": 0.0, "neutral": 1.0}
-        return TurnPrediction("neutral", probs, None, [], {"none": 1.0, "open": 0.0, "closed": 0.0})
-    scores, per_token = _focus_scores(model, feats)
-    fprobs = _softmax(scores)
-    k = max(range(3), key=lambda i: (fprobs[i], -i))
-    qprobs = _softmax(_scores3(model.question, feats.question))
-    # A real "?" means the turn asks something; the model only decides open vs closed then.
-    candidates = (1, 2) if feats.asks else (0, 1, 2)
-    qk = max(candidates, key=lambda i: (qprobs[i], -i))
-    question = None if QUESTION_CLASSES[qk] == "none" else QUESTION_CLASSES[qk]
+        return TurnPrediction("neutral", dict(_EMPTY.probs), None, [], dict(_EMPTY.question_probs))
+    k, fprobs, qk, qprobs, per_token = _classify(model, feats)
     return TurnPrediction(
         focus=FOCUS_CLASSES[k],
         probs=dict(zip(FOCUS_CLASSES, fprobs, strict=True)),
-        question=question,
+        question=_QUESTION_OUT[qk],
         evidence=_evidence(feats, per_token, k),
         question_probs=dict(zip(QUESTION_CLASSES, qprobs, strict=True)),
     )

@@ -11,6 +11,7 @@ numbers printed at the end (and by trainer.calibration) stay honest.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections import Counter
@@ -23,14 +24,22 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from trainer import turn_model  # noqa: E402
-from trainer.calibration import calibrate, format_table, load_annomi, load_persuasion, load_sales  # noqa: E402
-from trainer.turn_features import FOCUS_CLASSES, QUESTION_CLASSES, extract  # noqa: E402
+from trainer.calibration import (  # noqa: E402
+    _macro_f1,
+    calibrate,
+    format_table,
+    load_annomi,
+    load_persuasion,
+    load_sales,
+)
+from trainer.turn_features import FOCUS_CLASSES, QUESTION_CLASSES, Features, extract  # noqa: E402
 
 SEED = 13
 # Per-corpus sample weights: the sales turns are few but closest to the real use.
 CORPUS_WEIGHT = {"annomi": 1.0, "persuasionforgood": 0.7, "sales": 3.0}
 FOCUS_L2 = 3e-4
 QUESTION_L2 = 1e-3
+BALANCE = 0.25  # power of the inverse class frequency in the focus model's sample weights
 MIN_DF = {
     "w:": 2,
     "b:": 2,
@@ -51,26 +60,38 @@ DECIMALS = 4
 
 
 class Sparse:
-    """Minimal CSR matrix (no scipy in the venv): enough for X @ W and X.T @ G."""
+    """Minimal CSR matrix (no scipy in the venv): enough for X @ W and X.T @ G.
+
+    Every row and every column has at least one entry (each turn has a bias feature; the vocabulary
+    only keeps features seen in training), which `np.add.reduceat` needs.
+    """
 
     def __init__(self, rows: list[list[tuple[int, float]]], n_cols: int) -> None:
         self.n_rows = len(rows)
         self.n_cols = n_cols
-        self.row_ids = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+        lengths = [len(r) for r in rows]
+        if min(lengths, default=1) == 0:
+            raise ValueError("every row needs at least one feature")
+        self.row_ids = np.repeat(np.arange(len(rows)), lengths)
         self.cols = np.array([c for r in rows for c, _ in r], dtype=np.int64)
         self.vals = np.array([v for r in rows for _, v in r], dtype=np.float64)
+        self.row_ptr = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        order = np.argsort(self.cols, kind="stable")
+        self.t_rows = self.row_ids[order]
+        self.t_vals = self.vals[order]
+        col_counts = np.bincount(self.cols, minlength=n_cols)
+        self.col_ptr = np.concatenate([[0], np.cumsum(col_counts)[:-1]]).astype(np.int64)
+        self.empty_cols = col_counts == 0
 
     def dot(self, w: np.ndarray) -> np.ndarray:
-        contrib = self.vals[:, None] * w[self.cols]
-        return np.stack(
-            [np.bincount(self.row_ids, contrib[:, k], minlength=self.n_rows) for k in range(w.shape[1])], 1
-        )
+        return np.add.reduceat(self.vals[:, None] * w[self.cols], self.row_ptr, axis=0)
 
     def tdot(self, g: np.ndarray) -> np.ndarray:
-        contrib = self.vals[:, None] * g[self.row_ids]
-        return np.stack(
-            [np.bincount(self.cols, contrib[:, k], minlength=self.n_cols) for k in range(g.shape[1])], 1
+        out = np.add.reduceat(
+            self.t_vals[:, None] * g[self.t_rows], np.minimum(self.col_ptr, len(self.t_vals) - 1), axis=0
         )
+        out[self.empty_cols] = 0.0
+        return out
 
 
 def build_vocab(feature_lists: list[list[tuple[str, float]]]) -> list[str]:
@@ -140,21 +161,8 @@ def class_balance(y: np.ndarray, corpus: list[str], n_classes: int, power: float
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO_ROOT.parent / "shared" / "data")
-    parser.add_argument("--sales", type=Path, default=REPO_ROOT / "training" / "sales_turns.jsonl")
-    parser.add_argument("--out", type=Path, default=turn_model.WEIGHTS_PATH)
-    parser.add_argument("--focus-l2", type=float, default=FOCUS_L2)
-    parser.add_argument("--question-l2", type=float, default=QUESTION_L2)
-    parser.add_argument("--balance", type=float, default=0.25, help="power of inverse class frequency")
-    args = parser.parse_args(argv)
-
-    rows = load_annomi(args.data) + load_persuasion(args.data) + load_sales(args.sales)
-    train = [r for r in rows if r["split"] == "train"]
-    print(f"rows: {len(rows)} (train {len(train)}) from {Counter(r['corpus'] for r in rows)}")
-    feats = [extract(r["text"], r["context"]) for r in train]
-
+def fit(train: list[dict[str, Any]], feats: list[Features], args: argparse.Namespace) -> dict[str, Any]:
+    """Train both models on `train` rows (with their precomputed features); the weights-file blob."""
     # Focus model.
     f_lists = [f.focus for f in feats]
     f_vocab = build_vocab(f_lists)
@@ -173,8 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     q_corpus = [r["corpus"] for r, _ in q_rows]
     qw, qb = train_softmax(qx, qy, class_balance(qy, q_corpus, 3, 0.0), 3, args.question_l2)
     question_blob = export(q_vocab, qw, qb, QUESTION_CLASSES)
-
-    blob = {
+    return {
         "meta": {
             "format": 1,
             "trained_on": sorted({r["corpus"] for r in train}),
@@ -186,14 +193,122 @@ def main(argv: list[str] | None = None) -> int:
         },
         "focus": focus_blob,
         "question": question_blob,
+        "_sizes": (len(f_vocab), len(q_vocab)),
     }
+
+
+def cv_fold(group: str, folds: int) -> int:
+    """Deterministic fold of a conversation (or sales turn) for cross-validation inside train."""
+    return int(hashlib.sha256(("cv:" + group).encode("utf-8")).hexdigest()[:8], 16) % folds
+
+
+def score(
+    rows: list[dict[str, Any]], preds: list[tuple[str, dict[str, float], str | None]]
+) -> dict[str, Any]:
+    """Per corpus: n, macro-F1, customer-vs-pitch accuracy, open/closed accuracy (as calibration)."""
+    out: dict[str, Any] = {}
+    for name in sorted({r["corpus"] for r in rows}):
+        part = [(r, p) for r, p in zip(rows, preds, strict=True) if r["corpus"] == name]
+        gold = [r["focus"] for r, _ in part]
+        cp = [(r, p) for r, p in part if r["focus"] in ("customer", "pitch")]
+        oc = [(r, p) for r, p in part if r["question"] in ("open", "closed")]
+        out[name] = {
+            "n": len(part),
+            "macro_f1": _macro_f1(gold, [p[0] for _, p in part]),
+            "cvp": sum(
+                1
+                for r, p in cp
+                if ("customer" if p[1]["customer"] >= p[1]["pitch"] else "pitch") == r["focus"]
+            )
+            / max(len(cp), 1),
+            "oc": sum(1 for r, p in oc if p[2] == r["question"]) / len(oc) if oc else None,
+            "n_oc": len(oc),
+        }
+    return out
+
+
+def predict_rows(
+    blob: dict[str, Any], feats: list[Features]
+) -> list[tuple[str, dict[str, float], str | None]]:
+    """Predictions of an in-memory blob, through exactly the inference code the app runs."""
+    model = turn_model.model_from_blob(blob)
+    out = []
+    for f in feats:
+        if not f.tokens:
+            out.append(("neutral", {"customer": 0.0, "pitch": 0.0, "neutral": 1.0}, None))
+            continue
+        k, fprobs, qk, _, _ = turn_model._classify(model, f)
+        q = QUESTION_CLASSES[qk]
+        out.append(
+            (FOCUS_CLASSES[k], dict(zip(FOCUS_CLASSES, fprobs, strict=True)), None if q == "none" else q)
+        )
+    return out
+
+
+def cross_validate(
+    train: list[dict[str, Any]], feats: list[Features], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Grouped K-fold inside the train split: the honest guide for choosing hyper-parameters."""
+    folds = [cv_fold(r["group"], args.cv) for r in train]
+    preds: list[Any] = [None] * len(train)
+    for k in range(args.cv):
+        tr = [i for i, f in enumerate(folds) if f != k]
+        te = [i for i, f in enumerate(folds) if f == k]
+        blob = fit([train[i] for i in tr], [feats[i] for i in tr], args)
+        for i, p in zip(te, predict_rows(blob, [feats[i] for i in te]), strict=True):
+            preds[i] = p
+    return score(train, preds)
+
+
+def format_scores(title: str, result: dict[str, Any]) -> str:
+    lines = [title]
+    for name, m in result.items():
+        oc = "   –  " if m["oc"] is None else f"{m['oc']:.3f}"
+        lines.append(
+            f"  {name:<18} n={m['n']:<5} macro-F1 {m['macro_f1']:.3f}  c-v-p {m['cvp']:.3f}  "
+            f"open/closed {oc} (n={m['n_oc']})"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO_ROOT.parent / "shared" / "data")
+    parser.add_argument("--sales", type=Path, default=REPO_ROOT / "training" / "sales_turns.jsonl")
+    parser.add_argument("--out", type=Path, default=turn_model.WEIGHTS_PATH)
+    parser.add_argument("--focus-l2", type=float, default=FOCUS_L2)
+    parser.add_argument("--question-l2", type=float, default=QUESTION_L2)
+    parser.add_argument("--balance", type=float, default=BALANCE, help="power of inverse class frequency")
+    parser.add_argument(
+        "--cv",
+        type=int,
+        default=0,
+        help="only report K-fold grouped cross-validation inside train; write nothing",
+    )
+    args = parser.parse_args(argv)
+
+    rows = load_annomi(args.data) + load_persuasion(args.data) + load_sales(args.sales)
+    train = [r for r in rows if r["split"] == "train"]
+    print(f"rows: {len(rows)} (train {len(train)}) from {Counter(r['corpus'] for r in rows)}")
+    feats = [extract(r["text"], r["context"]) for r in train]
+
+    if args.cv:
+        print(
+            format_scores(
+                f"{args.cv}-fold grouped cross-validation inside train:", cross_validate(train, feats, args)
+            )
+        )
+        return 0
+
+    blob = fit(train, feats, args)
+    n_focus_vocab, n_question_vocab = blob.pop("_sizes")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(blob, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     args.out.write_text(text + "\n", encoding="utf-8")
     print(
         f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB): "
-        f"{len(focus_blob['weights'])}/{len(f_vocab)} focus features, "
-        f"{len(question_blob['weights'])}/{len(q_vocab)} question features"
+        f"{len(blob['focus']['weights'])}/{n_focus_vocab} focus features, "
+        f"{len(blob['question']['weights'])}/{n_question_vocab} question features"
     )
 
     if args.out.resolve() == turn_model.WEIGHTS_PATH.resolve():
