@@ -16,6 +16,8 @@ from rich.console import Console
 from trainer.assess import assess_turn
 from trainer.catalog import Catalog, CatalogError, load_catalog, validate_paths
 from trainer.grading import grade_session, grade_transcript, turn_labels
+from trainer.llm import ModelUnavailable, ReplayMiss
+from trainer.llm_config import ConfigError, LLMConfig, resolve
 from trainer.schema import Turn
 from trainer.session import SessionError, Sessions, SessionView, sqlite_checkpointer
 from trainer.transcripts import TranscriptError, read_transcripts
@@ -32,8 +34,35 @@ out = Console(highlight=False, soft_wrap=True)
 CatalogOpt = Annotated[
     Path | None, typer.Option("--catalog", help="Folder with personas/ and scenarios/ (or $TRAINER_CATALOG).")
 ]
-BackendOpt = Annotated[str, typer.Option("--backend", help="offline (no network) or openai.")]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name for LLM backends.")]
+BackendOpt = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        help="offline (no network), openai (any OpenAI-compatible server) or replay (recorded replies). "
+        "Default: openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else offline.",
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", help="Model for the persona voice (and the judge unless --judge-model)."),
+]
+JudgeModelOpt = Annotated[str | None, typer.Option("--judge-model", help="Model for the LLM judge.")]
+TemperatureOpt = Annotated[
+    float | None, typer.Option("--temperature", help="Sampling temperature of the voice.")
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML config file (default: ./trainer.toml or ~/.config/trainer)."),
+]
+RecordOpt = Annotated[
+    bool, typer.Option("--record", help="Use the real endpoint and write every model exchange to cassettes.")
+]
+ReplayOpt = Annotated[
+    bool, typer.Option("--replay", help="Serve model replies from cassettes only; no network.")
+]
+CassettesOpt = Annotated[
+    Path | None, typer.Option("--cassettes", help="Folder of recorded exchanges (default evals/recordings).")
+]
 
 
 class UsageError(ValueError):
@@ -44,11 +73,42 @@ def _catalog(path: Path | None) -> Catalog:
     return load_catalog(path)
 
 
-def _check_backend(backend: str) -> None:
-    if backend not in ("offline", "openai", "auto"):
-        raise UsageError(f"--backend: unknown backend {backend!r} (use offline or openai)")
-    if backend == "openai":
-        raise UsageError("--backend openai: the LLM backend is not available in this version; use offline")
+def _check_backend(backend: str, model: str | None = None, **flags: Any) -> LLMConfig:
+    """Settle the model backend from flags, environment and config file (see llm_config.py)."""
+    try:
+        return resolve(backend=backend, model=model, **flags)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _voice(config: LLMConfig, cat: Catalog, case: str | None = None):
+    """The persona voice for a backend: authored lines offline, else the LLM voice over its ChatModel."""
+    from trainer.llm import Cassette, RecordingChatModel
+    from trainer.llm_config import chat_model
+    from trainer.llm_voice import LLMVoice
+    from trainer.prompts import prompts_root
+    from trainer.voice import offline_voice
+
+    model = chat_model(config, case=case)
+    if model is None:
+        return offline_voice
+    if config.record:
+        name = (case or "session").replace("/", "-")
+        model = RecordingChatModel(
+            model, Cassette(config.cassettes / "sessions" / f"{name}.jsonl"), case=case
+        )
+    return LLMVoice(model, config.voice_model, config.temperature, prompts_root(cat.root))
+
+
+def _usage_line(view: SessionView) -> str | None:
+    from trainer.usage import Meter
+
+    if not view.usage:
+        return None
+    meter = Meter()
+    meter.merge(view.usage)
+    replaced = f"; {len(view.voice_notes)} reply(ies) replaced by authored lines" if view.voice_notes else ""
+    return meter.summary() + replaced
 
 
 def _emit(obj: Any) -> None:
@@ -163,11 +223,13 @@ def chat(
     catalog: CatalogOpt = None,
     backend: BackendOpt = "auto",
     model: ModelOpt = None,
+    temperature: TemperatureOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Practise a scenario in the terminal; the session is saved and can be resumed."""
-    _check_backend(backend)
+    settings = _check_backend(backend, model, temperature=temperature, config_path=config)
     cat = _catalog(catalog)
-    sessions = Sessions(cat, checkpointer=sqlite_checkpointer())
+    sessions = Sessions(cat, voice=_voice(settings, cat), checkpointer=sqlite_checkpointer())
     view = sessions.view(resume) if resume else sessions.start(scenario, seed=seed)
     _print_card(cat, view.scenario_id)
     persona = cat.persona(cat.scenario(view.scenario_id).persona)
@@ -184,10 +246,27 @@ def chat(
             continue
         if not sys.stdin.isatty():
             out.print(f"[bold]you:[/bold] {line}")
-        view = sessions.send(view.id, line)
-        out.print(f"[bold]{persona.name}:[/bold] {view.last_reply}  [dim]({view.mood})[/dim]")
+        out.print(f"[bold]{persona.name}:[/bold] ", end="")
+        replaced = len(view.voice_notes)
+        try:
+            view = sessions.send(view.id, line, on_token=lambda token: out.print(token, end="", markup=False))
+        except ModelUnavailable as exc:
+            out.print()
+            out.print(f"[red]{exc}[/red]")
+            if not sys.stdin.isatty():  # a script cannot resend the line: stop, resumable
+                out.print(f"[dim]Paused. Resume with: trainer chat --resume {view.id}[/dim]")
+                raise typer.Exit(1) from None
+            continue
+        if len(view.voice_notes) > replaced:
+            out.print(
+                f"\n[dim](the model's reply was replaced by the persona's own line)[/dim] {view.last_reply}",
+                end="",
+            )
+        out.print(f"  [dim]({view.mood})[/dim]")
     if view.ended:
         _print_scorecard(view)
+        if usage := _usage_line(view):
+            out.print(f"[dim]Model use: {usage}[/dim]")
     else:
         out.print(f"[dim]Paused. Resume with: trainer chat --resume {view.id}[/dim]")
 
@@ -221,12 +300,25 @@ def run(
     catalog: CatalogOpt = None,
     backend: BackendOpt = "auto",
     model: ModelOpt = None,
+    temperature: TemperatureOpt = None,
+    config: ConfigOpt = None,
+    record: RecordOpt = False,
+    replay: ReplayOpt = False,
+    cassettes: CassettesOpt = None,
 ) -> None:
     """Play scripted trainee lines against a scenario's persona, then print transcript and scorecard."""
-    _check_backend(backend)
+    settings = _check_backend(
+        backend,
+        model,
+        temperature=temperature,
+        config_path=config,
+        record=record,
+        replay=replay,
+        cassettes=cassettes,
+    )
     cat = _catalog(catalog)
     lines = _trainee_lines(trainee)
-    sessions = Sessions(cat)
+    sessions = Sessions(cat, voice=_voice(settings, cat, case=f"run/{scenario}-{trainee.stem}"))
     view = sessions.start(scenario, seed=seed)
     for line in lines:
         if view.ended:
@@ -246,6 +338,7 @@ def run(
                 "transcript": view.transcript_json(),
                 "scorecard": card.model_dump(),
                 "persona_state": view.persona_state_json(cat),
+                **({"usage": _usage_json(view)} if view.usage else {}),
             }
         )
         return
@@ -254,6 +347,16 @@ def run(
         who = persona.name if turn.speaker == "persona" else "Rep"
         out.print(f"[bold]{who}:[/bold] {turn.text}")
     _print_scorecard(SessionView(**{**view.__dict__, "scorecard": card}))
+    if usage := _usage_line(view):
+        out.print(f"[dim]Model use: {usage}[/dim]")
+
+
+def _usage_json(view: SessionView) -> dict[str, Any]:
+    from trainer.usage import Meter
+
+    meter = Meter()
+    meter.merge(view.usage)
+    return {**meter.as_json(), "replaced_replies": view.voice_notes}
 
 
 # ---------------------------------------------------------------- grading
@@ -281,8 +384,17 @@ def grade(
 @app.command()
 def classify(
     path: Annotated[str, typer.Argument(help="JSON Lines file; - or nothing for stdin.")] = "-",
+    judge: Annotated[
+        str, typer.Option("--judge", help="offline (the trained classifier) or llm (a model via --backend).")
+    ] = "offline",
+    backend: BackendOpt = "auto",
+    model: ModelOpt = None,
+    config: ConfigOpt = None,
+    replay: ReplayOpt = False,
+    cassettes: CassettesOpt = None,
 ) -> None:
     """Label trainee turns: JSON Lines in ({id, text, context}), JSON Lines out, same order."""
+    llm_judge = _judge(judge, backend, model, config, replay, cassettes)
     if path == "-":
         source, lines = "<stdin>", sys.stdin.read().splitlines()
     else:
@@ -303,18 +415,337 @@ def classify(
         if context is not None and not isinstance(context, str):
             raise UsageError(f"{source}: line {number}: context: expected a string or null")
         earlier = [Turn(speaker="persona", text=context)] if context else []
-        labels = turn_labels(assess_turn(item["text"], len(earlier), earlier))
+        assessment = assess_turn(item["text"], len(earlier), earlier)
+        extra: dict[str, Any] = {}
+        if llm_judge is not None:
+            assessment = llm_judge(assessment, context, f"judge line {number}")
+            extra = {"judge": assessment.judge, "unscored": assessment.unscored}
+        labels = turn_labels(assessment)
         labels.pop("turn")
         labels.pop("text")
-        _emit({"id": item.get("id"), **labels})
+        _emit({"id": item.get("id"), **labels, **extra})
+
+
+def _judge(
+    judge: str, backend: str, model: str | None, config: Path | None, replay: bool, cassettes: Path | None
+):
+    """None for the offline classifier; else a function that relabels an assessment with the LLM judge."""
+    if judge not in ("offline", "llm"):
+        raise UsageError(f"--judge: unknown judge {judge!r} (use offline or llm)")
+    if judge == "offline":
+        return None
+    from trainer.llm_config import chat_model
+    from trainer.llm_judge import judged, llm_assess
+
+    settings = _check_backend(
+        backend, judge_model=model, config_path=config, replay=replay, cassettes=cassettes
+    )
+    chat = chat_model(settings, case="classify")
+    if chat is None:
+        raise UsageError(
+            "--judge llm: needs a model (set OPENAI_BASE_URL or OPENAI_API_KEY, or use --replay)"
+        )
+
+    def relabel(assessment, context, label):
+        verdict = llm_assess(
+            assessment.text,
+            context,
+            chat,
+            settings.judge_model,
+            temperature=settings.judge_temperature,
+            label=label,
+        )
+        return judged(assessment, verdict)
+
+    return relabel
+
+
+# ---------------------------------------------------------------- eval suites
+
+
+@app.command("eval")
+def eval_suites(
+    suites: Annotated[list[Path], typer.Argument(help="Suite files or folders (evals/suites).")],
+    backend: BackendOpt = "auto",
+    model: ModelOpt = None,
+    judge_model: JudgeModelOpt = None,
+    temperature: TemperatureOpt = None,
+    config: ConfigOpt = None,
+    record: RecordOpt = False,
+    replay: ReplayOpt = False,
+    cassettes: CassettesOpt = None,
+    repeat: Annotated[
+        int, typer.Option("--repeat", min=1, help="Run each case k times; reports pass^k.")
+    ] = 1,
+    case: Annotated[str | None, typer.Option("--case", help="Run only this case (id or suite/id).")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Cases at once.")] = None,
+    report: Annotated[Path, typer.Option("--report", help="Where to write the JSON report.")] = Path(
+        "test-artifacts/eval-report.json"
+    ),
+    catalog: CatalogOpt = None,
+) -> None:
+    """Run eval suites (scripted turns + expectations): a table, a JSON report, exit 1 on any failure."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from trainer.evals import load_suites, run_suites
+
+    settings = _check_backend(
+        backend,
+        model,
+        judge_model=judge_model,
+        temperature=temperature,
+        config_path=config,
+        record=record,
+        replay=replay,
+        cassettes=cassettes,
+    )
+    if concurrency:
+        settings = settings.model_copy(update={"concurrency": concurrency})
+    loaded = load_suites(suites)
+    cat = _catalog(catalog)
+    total = sum(len(s.cases) for s, _ in loaded) * repeat
+    err = Console(stderr=True, highlight=False)
+    err.print(f"[dim]Backend: {settings.describe()}[/dim]")
+    with Progress(
+        TextColumn("eval"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("eval", total=total)
+        result = run_suites(
+            loaded, settings, cat, repeat=repeat, only=case, on_done=lambda _: progress.advance(task)
+        )
+    table = Table(title=f"Eval: {settings.describe()}", show_lines=False)
+    for column in (
+        "case",
+        "passed",
+        "turns",
+        "opened",
+        "overall",
+        "replaced",
+        "tokens",
+        "first failure",
+    ):
+        table.add_column(column, overflow="fold")
+    for (suite_id, case_id), runs in result.cases.items():
+        first = runs[0]
+        failure = next((r.error or r.failures[0] for r in runs if not r.passed), "")
+        tokens = sum(u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in first.usage.values())
+        ok = sum(1 for r in runs if r.passed)
+        table.add_row(
+            f"{suite_id}/{case_id}",
+            f"[green]{ok}/{len(runs)}[/green]" if ok == len(runs) else f"[red]{ok}/{len(runs)}[/red]",
+            str(first.turns),
+            str(len(first.unlocked)),
+            f"{first.scores.get('overall', 0):.0f}" if first.scores else "-",
+            str(first.replaced),
+            f"{tokens:,}" if tokens else "-",
+            failure[:160],
+        )
+    Console(highlight=False, width=max(out.width, 160)).print(table)
+    summary = result.summary()
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if settings.record:
+        _write_manifest(settings)
+    from trainer.usage import Meter
+
+    meter = Meter()
+    meter.merge(result.usage.get("by_model", {}))
+    out.print(
+        f"{summary['cases']} cases, {summary['runs_passed']}/{summary['runs']} runs passed, "
+        f"pass^{repeat} = {summary[f'pass^{repeat}']:.2f}; model use: {meter.summary()}; report: {report}"
+    )
+    for r in result.results:
+        if not r.passed:
+            problems = [r.error] if r.error else r.failures
+            print(
+                f"FAILED {r.suite}/{r.case} (run {r.run + 1}): " + " | ".join(problems[:4]), file=sys.stderr
+            )
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _write_manifest(settings: LLMConfig) -> None:
+    """What the cassettes were recorded with, so --replay asks for the same models (never the key)."""
+    from datetime import UTC, datetime
+    from urllib.parse import urlsplit
+
+    from trainer.llm_config import MANIFEST
+
+    manifest = {
+        "voice_model": settings.voice_model,
+        "judge_model": settings.judge_model,
+        "temperature": settings.temperature,
+        "judge_temperature": settings.judge_temperature,
+        "server": urlsplit(settings.base_url).netloc if settings.base_url else "api.openai.com",
+        "recorded_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    path = settings.cassettes / MANIFEST
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- web app and its users
+
+users_app = typer.Typer(no_args_is_help=True, help="Manage the web app's users: reps and managers, in teams.")
+app.add_typer(users_app, name="users")
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database-url", help="sqlite:///PATH (default: $TRAINER_DATABASE_URL or the data dir)."),
+]
+
+
+def _store(database_url: str | None):
+    from trainer.store import StoreError, open_store
+
+    try:
+        return open_store(database_url)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _new_password(from_stdin: bool) -> str:
+    """Read a password without echo (twice on a terminal), or one line from stdin for scripts."""
+    import getpass
+
+    if from_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise UsageError("password: the two entries differ")
+    return password
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Sign-in name (one word).")],
+    role: Annotated[str, typer.Option("--role", help="rep or manager.")] = "rep",
+    team: Annotated[str, typer.Option("--team", help="Team name; managers see their team's reps.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Add a user; the password is asked for (or read from stdin) and stored only as a scrypt hash."""
+    from trainer.auth import hash_password
+    from trainer.store import StoreError
+
+    store = _store(database_url)
+    try:
+        user = store.add_user(name, role, team, hash_password(_new_password(password_stdin)))
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    out.print(f"added {user.role} {user.name}" + (f" (team {user.team})" if user.team else ""))
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="Sign-in name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Set a new password for a user."""
+    from trainer.auth import hash_password
+    from trainer.store import StoreError
+
+    store = _store(database_url)
+    try:
+        store.set_password(name, hash_password(_new_password(password_stdin)))
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    out.print(f"password changed for {name}")
+
+
+@users_app.command("list")
+def users_list(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """List users with their role and team (never their passwords)."""
+    users = _store(database_url).users()
+    if as_json:
+        _emit([{"name": u.name, "role": u.role, "team": u.team} for u in users])
+        return
+    if not users:
+        out.print("no users yet: the app runs without sign-in on 127.0.0.1 until you add one")
+    for u in users:
+        out.print(f"[bold]{u.name}[/bold]  {u.role}" + (f"  team {u.team}" if u.team else ""))
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to listen on (0.0.0.0: every interface).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port (default: the first free from 7860).")
+    ] = None,
+    database_url: DatabaseOpt = None,
+    catalog: CatalogOpt = None,
+    backend: BackendOpt = "auto",
+    model: ModelOpt = None,
+) -> None:
+    """Start the web app and print its URL; sign-in is required once users exist or beyond localhost."""
+    settings = _check_backend(backend, model)
+    from trainer.store import StoreError
+
+    cat = _catalog(catalog)
+    store = _store(database_url)
+    from trainer.app import launch
+
+    try:
+        demo, url = launch(
+            cat, store, store.db.checkpointer(), host=host, port=port, voice=_voice(settings, cat)
+        )
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    login = "sign-in required" if demo.auth else "no sign-in needed on this machine"
+    out.print(f"Discovery Trainer is running at [bold]{url}[/bold]  ({login}; Ctrl+C to stop)")
+    out.print(f"[dim]Personas speak through: {settings.describe()}[/dim]")
+    demo.block_thread()
+
+
+@app.command()
+def calibrate(
+    data: Annotated[Path, typer.Option("--data", help="Folder with annomi/ and persuasionforgood/ in it.")],
+    catalog: CatalogOpt = None,
+) -> None:
+    """Measure the offline grader against human labels and print the tables published in the README."""
+    from trainer.calibration import calibrate as turn_agreement
+    from trainer.calibration import format_table
+    from trainer.session_eval import annomi_session_auc, format_session_tables, scripted_rankings
+
+    if not data.is_dir():
+        raise UsageError(f"--data: {data}: no such folder")
+    report = turn_agreement(data)
+    out.print("Per-turn agreement with human labels (held-out: conversations the model never trained on)\n")
+    out.print(format_table(report), markup=False)
+    scripts = Path(__file__).resolve().parent.parent / "evals" / "scripts"
+    ranking = scripted_rankings(_catalog(catalog), scripts) if scripts.is_dir() else {}
+    out.print("\nSession level: `overall` of high vs low quality conversations; scripted sales sessions\n")
+    out.print(format_session_tables(annomi_session_auc(data), ranking), markup=False)
 
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
-    except (CatalogError, TranscriptError, SessionError, UsageError) as exc:
+        code = app(standalone_mode=False)  # click returns a typer.Exit's code here instead of raising
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except (CatalogError, TranscriptError, SessionError, UsageError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except (ModelUnavailable, ReplayMiss) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

@@ -201,7 +201,11 @@ def _tips(
     pitches = [a for a in assessments if a.focus == "pitch"]
     if pitches:
         found.append((dims["customer_focus"], "pitched_early", pitches[0]))
-    closed = [a for a in assessments if a.question == "closed" and a.focus == "customer"]
+    closed = [
+        a
+        for a in assessments
+        if a.question == "closed" and a.focus == "customer" and a.move not in NOT_SCORED_FOR_FOCUS
+    ]
     if closed:
         found.append((dims["question_quality"] + 5, "closed_question", closed[0]))
     if assessments and not any(a.builds_on for a in assessments if a.focus == "customer"):
@@ -217,6 +221,10 @@ def _tips(
     if rewrite:
         worst = next(a for a in assessments if a.turn == int(rewrite["turn"]))
         found.append((dims["customer_focus"] + 1, "rewrite", worst))
+    if not found and assessments:
+        deep = ("implication", "need_payoff")
+        plain = [a for a in assessments if a.focus == "customer" and a.spin not in deep]
+        found.append((100.0, "stretch", (plain or assessments)[0]))
     found.sort(key=lambda item: item[0])
     tips = []
     for _, key, a in found[:3]:

@@ -6,8 +6,10 @@ JSON-able values so any checkpointer can store it and a session resumes in a new
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
+from langgraph.config import get_config, get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
 from trainer.assess import assess_turn
@@ -15,7 +17,8 @@ from trainer.catalog import Catalog, load_rules
 from trainer.grading import grade_session
 from trainer.persona import ReplyPlan, advance, effective_rules, end_check, initial_state
 from trainer.schema import Assessment, PersonaState, Turn
-from trainer.voice import Voice, VoiceRequest, offline_voice, opening_line
+from trainer.usage import Usage
+from trainer.voice import Utterance, Voice, VoiceRequest, offline_voice, opening_line
 
 
 class SessionState(TypedDict, total=False):
@@ -27,14 +30,37 @@ class SessionState(TypedDict, total=False):
     plan: dict[str, Any] | None
     pending: str | None
     scorecard: dict[str, Any] | None
+    usage: dict[str, dict[str, Any]]  # model name -> Usage fields, for model voices
+    voice_notes: list[dict[str, Any]]  # turns where a model's reply was replaced by the authored line
+
+
+def add_usage(state: SessionState, said: Utterance) -> SessionState:
+    """The session's running token count and replaced replies, updated with one utterance."""
+    if not said.usage and not said.note:
+        return {}
+    usage = dict(state.get("usage") or {})
+    for model, used in said.usage.items():
+        usage[model] = (Usage.model_validate(usage.get(model, {})) + Usage.model_validate(used)).model_dump()
+    notes = list(state.get("voice_notes") or [])
+    if said.note:
+        notes.append({"turn": trainee_turns(state), "note": said.note})
+    return {"usage": usage, "voice_notes": notes}
 
 
 def trainee_turns(state: SessionState) -> int:
     return sum(1 for t in state.get("turns", []) if t["speaker"] == "trainee")
 
 
-def build_graph(catalog: Catalog, voice: Voice = offline_voice, checkpointer: Any = None) -> Any:
-    """Compile the session graph over a catalog, with the given voice and checkpointer."""
+def build_graph(
+    catalog: Catalog,
+    voice: Voice = offline_voice,
+    checkpointer: Any = None,
+    assessor: Callable[[str, int, Sequence[Turn]], Assessment] | None = None,
+) -> Any:
+    """Compile the session graph over a catalog, with the given voice and checkpointer.
+
+    `assessor` stands in for `assess_turn` (e.g. an eval replaying the labels it recorded).
+    """
     rules = load_rules(catalog.root)
 
     def parts(state: SessionState):
@@ -58,7 +84,7 @@ def build_graph(catalog: Catalog, voice: Voice = offline_voice, checkpointer: An
     def assess(state: SessionState) -> SessionState:
         text = (state.get("pending") or "").strip()
         turns = [Turn(**t) for t in state["turns"]]
-        assessment = assess_turn(text, len(turns), turns)
+        assessment = (assessor or assess_turn)(text, len(turns), turns)
         return {
             "turns": [*state["turns"], {"speaker": "trainee", "text": text}],
             "assessments": [*state["assessments"], assessment.model_dump()],
@@ -76,9 +102,11 @@ def build_graph(catalog: Catalog, voice: Voice = offline_voice, checkpointer: An
         )
         return {"persona": new.model_dump(), "plan": plan.model_dump()}
 
-    def say(state: SessionState, current: PersonaState, plan: ReplyPlan) -> str:
-        """Voice the plan and remember which authored lines were spoken."""
+    def say(state: SessionState, current: PersonaState, plan: ReplyPlan) -> Utterance:
+        """Voice the plan, streaming its words to a listener; remember which authored lines were spoken."""
         scenario, persona = parts(state)
+        writer = get_stream_writer()
+        streaming = bool(get_config().get("configurable", {}).get("stream_tokens"))
         said = voice(
             VoiceRequest(
                 persona=persona,
@@ -88,18 +116,22 @@ def build_graph(catalog: Catalog, voice: Voice = offline_voice, checkpointer: An
                 turns=[Turn(**t) for t in state["turns"]],
                 seed=state.get("seed", 0),
                 turn_number=trainee_turns(state),
+                on_token=(lambda token: writer({"token": token})) if streaming else None,
             )
         )
+        if not said.streamed:
+            writer({"token": said.text})
         current.used_lines += said.used
-        return said.text
+        return said
 
     def reply(state: SessionState) -> SessionState:
         current = PersonaState(**state["persona"])
-        text = say(state, current, ReplyPlan(**state["plan"]))
+        said = say(state, current, ReplyPlan(**state["plan"]))
         return {
-            "turns": [*state["turns"], {"speaker": "persona", "text": text}],
+            "turns": [*state["turns"], {"speaker": "persona", "text": said.text}],
             "persona": current.model_dump(),
             "pending": None,
+            **add_usage(state, said),
         }
 
     def check_end(state: SessionState) -> SessionState:
@@ -117,11 +149,13 @@ def build_graph(catalog: Catalog, voice: Voice = offline_voice, checkpointer: An
             closing.add("reaction", "goodbye")
         if not closing.parts:
             return {"persona": after.model_dump()}
-        text = say(state, after, closing)
+        get_stream_writer()({"token": " "})
+        said = say(state, after, closing)
         *earlier, last = state["turns"]
         return {
-            "turns": [*earlier, {"speaker": "persona", "text": f"{last['text']} {text}"}],
+            "turns": [*earlier, {"speaker": "persona", "text": f"{last['text']} {said.text}"}],
             "persona": after.model_dump(),
+            **add_usage(state, said),
         }
 
     def score(state: SessionState) -> SessionState:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ class SessionView:
     scorecard: Scorecard | None
     mood: str = ""
     checkpoint_id: str | None = None
+    usage: dict[str, dict[str, Any]] = field(default_factory=dict)  # model name -> tokens, for model voices
+    voice_notes: list[dict[str, Any]] = field(default_factory=list)  # replies a model got wrong, replaced
 
     @property
     def ended(self) -> bool:
@@ -77,9 +80,10 @@ class Sessions:
     catalog: Catalog
     voice: Voice = offline_voice
     checkpointer: Any = field(default_factory=InMemorySaver)
+    assessor: Callable[..., Assessment] | None = None  # default: the classifier (assess.assess_turn)
 
     def __post_init__(self) -> None:
-        self.graph = build_graph(self.catalog, self.voice, self.checkpointer)
+        self.graph = build_graph(self.catalog, self.voice, self.checkpointer, self.assessor)
 
     def _config(self, session_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
         configurable = {"thread_id": session_id}
@@ -109,6 +113,8 @@ class Sessions:
             scorecard=Scorecard(**card) if card else None,
             mood=mood(self.catalog.persona(scenario.persona), state),
             checkpoint_id=snapshot.config["configurable"].get("checkpoint_id"),
+            usage=dict(values.get("usage") or {}),
+            voice_notes=list(values.get("voice_notes") or []),
         )
 
     def start(self, scenario_id: str, seed: int | None = None, session_id: str | None = None) -> SessionView:
@@ -121,8 +127,11 @@ class Sessions:
     def view(self, session_id: str) -> SessionView:
         return self._view(session_id, self._head(session_id))
 
-    def send(self, session_id: str, text: str) -> SessionView:
-        """Play one trainee turn; on any error the session stays at its previous turn."""
+    def send(self, session_id: str, text: str, on_token: Callable[[str], None] | None = None) -> SessionView:
+        """Play one trainee turn; on any error the session stays at its previous turn.
+
+        `on_token` receives the persona's reply as it is spoken (word by word from a model voice).
+        """
         text = text.strip()
         if not text:
             raise SessionError("empty turn: type something to say to the persona")
@@ -130,7 +139,13 @@ class Sessions:
         if head.values["persona"].get("ended"):
             raise SessionError(f"session {session_id} has ended; start a new one")
         config = self._config(session_id, head.config["configurable"].get("checkpoint_id"))
-        self.graph.invoke({"pending": text}, config)
+        if on_token is None:
+            self.graph.invoke({"pending": text}, config)
+        else:
+            config["configurable"]["stream_tokens"] = True  # tells the voice someone is listening
+            for chunk in self.graph.stream({"pending": text}, config, stream_mode="custom"):
+                if isinstance(chunk, dict) and chunk.get("token"):
+                    on_token(chunk["token"])
         return self.view(session_id)
 
     def history(self, session_id: str) -> list[SessionView]:

@@ -7,9 +7,9 @@ never repeating a line while another is still unused.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from trainer.persona import ReplyPart, ReplyPlan
 from trainer.schema import Persona, PersonaState, Scenario, Turn
@@ -24,12 +24,16 @@ class VoiceRequest:
     turns: Sequence[Turn]
     seed: int
     turn_number: int
+    on_token: Callable[[str], None] | None = None  # a streaming voice sends its words here as they come
 
 
 @dataclass(frozen=True)
 class Utterance:
     text: str
     used: list[str]  # keys of authored lines spoken, so they are not repeated
+    usage: dict[str, Any] = field(default_factory=dict)  # model name -> Usage fields, for model voices
+    streamed: bool = False  # the text already went to `on_token` as it was spoken
+    note: str | None = None  # why a model's words were replaced by the authored line, if they were
 
 
 class Voice(Protocol):
@@ -56,11 +60,10 @@ def pick_line(lines: Sequence[str], prefix: str, used: set[str], seed: int | str
     return lines[index], f"{prefix}:{index}"
 
 
-def offline_voice(request: VoiceRequest) -> Utterance:
-    """Speak the plan from the persona's authored lines."""
+def plan_lines(request: VoiceRequest) -> list[tuple[ReplyPart, str, str]]:
+    """The authored line for each part of the plan, as (part, line, key): what the offline voice says."""
     used = set(request.state.used_lines)
-    spoken: list[str] = []
-    keys: list[str] = []
+    chosen: list[tuple[ReplyPart, str, str]] = []
     for part in request.plan.parts:
         lines = authored_lines(request.persona, part)
         if not lines:
@@ -68,9 +71,14 @@ def offline_voice(request: VoiceRequest) -> Utterance:
         prefix = f"{part.kind}:{part.key}"
         line, key = pick_line(lines, prefix, used, f"{request.seed}:{request.turn_number}")
         used.add(key)
-        spoken.append(line)
-        keys.append(key)
-    return Utterance(text=" ".join(spoken), used=keys)
+        chosen.append((part, line, key))
+    return chosen
+
+
+def offline_voice(request: VoiceRequest) -> Utterance:
+    """Speak the plan from the persona's authored lines."""
+    chosen = plan_lines(request)
+    return Utterance(text=" ".join(line for _, line, _ in chosen), used=[key for _, _, key in chosen])
 
 
 def opening_line(persona: Persona, seed: int) -> Utterance:

@@ -1,0 +1,257 @@
+"""Load test of the web app: N reps chatting at once against a model server that takes 1.0 s per reply.
+
+Starts a local OpenAI-compatible fake (stdlib, streaming and not, fixed delay), the app in this process with
+the LLM voice pointed at it, then N gradio_client sessions that each start a scenario and send turns.
+Prints turn-latency percentiles and errors; asserts nothing (the figures are for people).
+
+    python benchmarks/load_app.py                 # 50 sessions x 4 turns, 1.0 s per model reply
+    python benchmarks/load_app.py --sessions 10 --turns 2 --delay 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+REPLY = "That's a fair question. Honestly, the budget is what keeps me up at night right now."
+LINES = [
+    "Thanks for making time. What's taking most of your attention this quarter?",
+    "You mentioned the budget. What's driving that pressure?",
+    "What would a good outcome look like for you personally?",
+    "How would you know this quarter went well?",
+    "What happens if nothing changes?",
+    "Who else feels that pressure on your team?",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fake_model_server(delay: float) -> tuple[ThreadingHTTPServer, str]:
+    """An OpenAI-compatible /v1/chat/completions that waits `delay` seconds, then answers (or streams)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            time.sleep(delay)
+            usage = {"prompt_tokens": 200, "completion_tokens": 20, "total_tokens": 220}
+            if body.get("stream"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                words = REPLY.split(" ")
+                for n, word in enumerate(words):
+                    piece = word if n == 0 else " " + word
+                    chunk = {
+                        "id": "x",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": body.get("model", "fake"),
+                        "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                    }
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                final = {
+                    "id": "x",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": body.get("model", "fake"),
+                    "choices": [],
+                    "usage": usage,
+                }
+                self.wfile.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            data = json.dumps(
+                {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body.get("model", "fake"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": REPLY},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": usage,
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+def model_voice(base_url: str):
+    """The LLM backend's own voice (trainer.llm_voice) over the OpenAI client, pointed at the fake."""
+    from trainer.llm import OpenAIChatModel
+    from trainer.llm_voice import LLMVoice
+
+    return LLMVoice(OpenAIChatModel(base_url=base_url, api_key="not-needed", timeout=30), model="fake-1s")
+
+
+class Page:
+    """Gradio's queue protocol as the browser speaks it: join an event, read its result from the stream."""
+
+    def __init__(self, http: httpx.Client, fns: dict[str, int], session_hash: str) -> None:
+        self.http, self.fns, self.session_hash = http, fns, session_hash
+
+    def call(self, api_name: str, data: list) -> list:
+        body = {"data": data, "fn_index": self.fns[api_name], "session_hash": self.session_hash}
+        joined = self.http.post("queue/join", json={**body, "event_data": None, "trigger_id": None})
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        with self.http.stream("GET", "queue/data", params={"session_hash": self.session_hash}) as stream:
+            for line in stream.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                    output = message.get("output") or {}
+                    if not message.get("success"):
+                        raise RuntimeError(output.get("error") or "event failed")
+                    return output["data"]
+        raise RuntimeError("stream ended before the event completed")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def serve(delay: float) -> None:
+    """The server side, in its own process: the fake model and the app; prints the app's URL, then waits."""
+    from trainer.app import launch
+    from trainer.catalog import load_catalog
+    from trainer.store import open_store
+
+    _, base_url = fake_model_server(delay)
+    voice = model_voice(base_url)
+    # Warm the OpenAI client once (it builds its response models lazily), as any running server would be.
+    voice.chat_model.complete(
+        [{"role": "user", "content": "hi"}], model="warm-up", temperature=0, stream_cb=len
+    )
+    folder = Path(tempfile.mkdtemp(prefix="trainer-load-"))
+    store = open_store(f"sqlite:///{folder / 'trainer.db'}")
+    demo, url = launch(load_catalog(), store, store.db.checkpointer(), port=free_port(), voice=voice)
+    print(url, base_url, flush=True)
+    demo.block_thread()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--turns", type=int, default=4)
+    parser.add_argument("--delay", type=float, default=1.0, help="seconds the model server takes per reply")
+    parser.add_argument("--scenario", default="vp_budget_review")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.delay)
+        return
+
+    # The app runs in its own process, as in production, so the clients' work does not share its GIL.
+    server = subprocess.Popen(
+        [sys.executable, os.environ.get("LOAD_SERVER", __file__), "--serve", "--delay", str(args.delay)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+    )
+    assert server.stdout is not None
+    url, base_url = server.stdout.readline().split()
+    print(f"app at {url}; model server at {base_url} ({args.delay:.2f} s per reply)")
+    fns = {d.get("api_name"): d["id"] for d in httpx.get(url + "config").json()["dependencies"]}
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(args.sessions)
+
+    def rep(n: int) -> None:
+        """One browser tab's worth of traffic: the same queue/join + SSE calls the page makes."""
+        with httpx.Client(base_url=url + "gradio_api/", timeout=120) as http:
+            page = Page(http, fns, uuid.uuid4().hex)
+            try:
+                page.call("load", [])
+                page.call("start", [f"s:{args.scenario}", "Training"])
+            except Exception as exc:
+                with lock:
+                    errors.append(f"session {n} start: {exc}")
+                barrier.abort()
+                return
+            barrier.wait()  # every rep sends their first turn at the same moment
+            for turn in range(args.turns):
+                started = time.perf_counter()
+                try:
+                    output = page.call("send", [LINES[turn % len(LINES)], None, "Training"])
+                    page.call("after_turn", [None, "Training"])  # the page chains it: mood, rewind points
+                    reply = json.dumps(output[0])
+                    if "could not answer" in reply:
+                        raise RuntimeError(reply[:160])
+                except Exception as exc:
+                    with lock:
+                        errors.append(f"session {n} turn {turn + 1}: {exc}")
+                    continue
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=args.sessions) as pool:
+        list(pool.map(rep, range(args.sessions)))
+    wall = time.perf_counter() - began
+    server.terminate()
+    server.wait(timeout=10)
+
+    print(
+        f"sessions {args.sessions}, turns each {args.turns}, turns played {len(latencies)}, wall {wall:.1f} s"
+    )
+    if latencies:
+        p95 = percentile(latencies, 0.95)
+        print(
+            f"turn latency: p50 {statistics.median(latencies):.2f} s, p95 {p95:.2f} s, "
+            f"max {max(latencies):.2f} s, min {min(latencies):.2f} s"
+        )
+        print(f"overhead over the model's {args.delay:.2f} s at p95: {p95 - args.delay:+.2f} s")
+    print(f"errors: {len(errors)}")
+    for line in errors[:10]:
+        print("  " + line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""The Gradio handlers called as plain functions: streaming replies, friendly model errors, sign-in rules."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import gradio as gr
+import pytest
+
+from tests.app_fixtures import make_world
+from tests.conftest import script
+from trainer.app import Web
+from trainer.app_views import esc
+from trainer.store import open_store
+from trainer.voice import offline_voice
+
+
+def request(name: str | None) -> gr.Request:
+    return gr.Request(username=name)
+
+
+def key_of(update: dict) -> str:
+    return next(value for label, value in update["choices"] if value == "s:vp_budget_review")
+
+
+def test_a_reply_streams_in_pieces_then_the_panels_show_chips_and_mood(tmp_path, catalog):
+    web = Web(make_world(tmp_path, catalog).app, local=False)
+    ravi = request("ravi")
+    started = web.start("s:vp_budget_review", "Training", ravi)
+    session_id = started[0]
+    steps = list(web.send(script("vp_budget_review", "discovery")[0], session_id, "Training", ravi))
+    assert steps[0][1] == ""  # the box clears as soon as the turn is sent
+    replies = [chat[-1]["content"] for chat, _ in steps]
+    growing = [r for r in replies if r != "…"]
+    assert len(set(growing)) >= 3  # several partial replies before the whole one
+    assert all(b.startswith(a) for a, b in pairwise(growing))
+    final_chat = steps[-1][0]
+    assert "chip-customer" in final_chat[-2]["content"]
+    mood, card, rewind, *_ = web.after_turn(session_id, "Training", ravi)
+    assert "Mood" in mood and card == ""
+    assert [value for _, value in rewind["choices"]] == [0]
+
+
+def test_a_model_failure_shows_in_the_chat_and_the_same_text_can_be_resent(tmp_path, catalog):
+    calls = {"n": 0}
+
+    def flaky(req):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("model server unreachable")
+        return offline_voice(req)
+
+    web = Web(make_world(tmp_path, catalog, voice=flaky).app, local=False)
+    ravi = request("ravi")
+    session_id = web.start("s:vp_budget_review", "Training", ravi)[0]
+    line = script("vp_budget_review", "discovery")[0]
+    *_, (chat, message) = web.send(line, session_id, "Training", ravi)
+    assert "could not answer" in chat[-1]["content"] and "model server unreachable" in chat[-1]["content"]
+    assert message == line  # still in the box: press Send again
+    *_, (resent, _) = web.send(message, session_id, "Training", ravi)
+    assert [m["role"] for m in resent] == ["assistant", "user", "assistant"]
+    assert resent[1]["content"].startswith(esc(line))
+
+
+def test_the_persona_ending_the_meeting_shows_the_scorecard_and_downloads(tmp_path, catalog):
+    web = Web(make_world(tmp_path, catalog).app, local=False)
+    ravi = request("ravi")
+    session_id = web.start("s:vp_budget_review", "Training", ravi)[0]
+    for line in script("vp_budget_review", "pitch") * 3:
+        list(web.send(line, session_id, "Training", ravi))
+        _, card, _, files, md, js, message = web.after_turn(session_id, "Training", ravi)
+        if card:
+            break
+    assert "Not yet" in card and "Pass mark" in card
+    assert message["interactive"] is False
+    assert files["visible"] is True and md["value"].endswith(".md") and js["value"].endswith(".json")
+
+
+def test_without_sign_in_only_the_local_no_users_mode_gets_a_user(tmp_path, catalog):
+    world = make_world(tmp_path, catalog)
+    with pytest.raises(gr.Error, match="Please sign in"):
+        Web(world.app, local=True).user(request(None))  # users exist: no anonymous access
+    with pytest.raises(gr.Error, match="Please sign in"):
+        Web(world.app, local=False).user(request(None))
+    assert Web(world.app, local=False).user(request("maya")).is_manager
+    with pytest.raises(gr.Error, match="no longer exists"):
+        Web(world.app, local=False).user(request("ghost"))
+    empty = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    world.app.store = empty
+    assert Web(world.app, local=True).user(request(None)).name == "you"
+
+
+def test_page_load_shows_manager_tabs_only_to_managers(tmp_path, catalog):
+    web = Web(make_world(tmp_path, catalog).app, local=False)
+    header, scenarios, card, team_tab, assign_tab, reps, _ = web.on_load(request("maya"))
+    assert team_tab["visible"] and assign_tab["visible"] and reps["choices"] == ["ravi", "rosa"]
+    assert "maya · manager · team east" in header
+    header, scenarios, card, team_tab, assign_tab, reps, _ = web.on_load(request("ravi"))
+    assert not team_tab["visible"] and not assign_tab["visible"] and reps["choices"] == []
+    assert key_of(scenarios) == "s:vp_budget_review" and "Setting" in card

@@ -1,0 +1,177 @@
+"""The model seam over real HTTP: streaming, structured output, retries a user can rely on, no leaked keys."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.fake_openai_server import FakeOpenAI, Fault
+from trainer.assess import assess_turn
+from trainer.llm import (
+    Cassette,
+    CassetteLibrary,
+    ModelUnavailable,
+    OpenAIChatModel,
+    RecordingChatModel,
+    ReplayChatModel,
+    ReplayMiss,
+    RetryPolicy,
+    ScriptedChatModel,
+)
+from trainer.llm_judge import JudgeVerdict, judged, llm_assess
+
+SECRET = "sk-test-SECRET-0123456789"
+FAST = RetryPolicy(attempts=4, initial=0.01, maximum=0.05, jitter=0.01)
+HELLO = [{"role": "system", "content": 'Something like: "Hello there, let us begin."'}]
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+def model(server: FakeOpenAI, **kwargs) -> OpenAIChatModel:
+    return OpenAIChatModel(server.base_url, SECRET, timeout=kwargs.pop("timeout", 2.0), retry=FAST, **kwargs)
+
+
+def test_streams_tokens_in_order_and_counts_usage(server):
+    tokens: list[str] = []
+    reply = model(server).complete(HELLO, model="m", temperature=0.3, stream_cb=tokens.append)
+    assert len(tokens) > 3 and "".join(tokens) == reply.text == "Hello there, let us begin."
+    assert reply.usage.calls == 1 and reply.usage.completion_tokens > 0 and not reply.usage.estimated
+    sent = server.requests()[0]
+    assert sent["stream"] is True and sent["temperature"] == 0.3 and sent["max_tokens"] == 200
+
+
+def test_usage_is_estimated_and_flagged_when_the_stream_reports_none(server):
+    server.usage_in_stream = False
+    reply = model(server).complete(HELLO, model="m", temperature=0.3, stream_cb=lambda _: None)
+    assert reply.usage.estimated and reply.usage.prompt_tokens > 0
+
+
+def test_429_500_and_a_timeout_are_retried_and_retry_after_is_honoured(server):
+    server.fail(Fault(status=429, retry_after="0.4"), Fault(status=500), Fault(delay=1.5))
+    started = time.monotonic()
+    reply = model(server, timeout=0.5).complete(HELLO, model="m", temperature=0)
+    assert reply.text == "Hello there, let us begin."
+    assert len(server.log) == 4  # three failures, then the answer: no more
+    gap = server.log[1]["at"] - server.log[0]["at"]
+    assert gap >= 0.4  # waited as long as the server asked, not the 10 ms backoff
+    assert time.monotonic() - started < 5
+
+
+def test_exhausted_retries_give_one_clear_sentence_and_stop_at_the_configured_attempts(server):
+    server.fail(*[Fault(status=503)] * 6)
+    with pytest.raises(ModelUnavailable) as caught:
+        model(server).complete(HELLO, model="m", temperature=0, label="persona turn 2")
+    message = str(caught.value)
+    assert len(server.log) == 4
+    assert "did not answer after 4 attempts (HTTP 503)" in message
+    assert "send the same turn again" in message and ". " not in message and "\n" not in message
+
+
+def test_a_request_the_server_refuses_is_not_retried_and_never_shows_the_key(server):
+    server.fail(Fault(status=401))
+    with pytest.raises(ModelUnavailable) as caught:
+        model(server).complete(HELLO, model="m", temperature=0)
+    assert len(server.log) == 1
+    assert "401" in str(caught.value) and "OPENAI_API_KEY" in str(caught.value)
+    assert SECRET not in str(caught.value)
+    sent = {k.lower(): v for k, v in server.log[0]["headers"].items()}
+    assert sent["authorization"] == f"Bearer {SECRET}"  # the key did go to the server, and only there
+
+
+def test_structured_output_parses_and_falls_back_to_json_object_mode(server):
+    verdict = llm_assess("What keeps you up at night?", "Long week.", model(server), "judge-m")
+    assert verdict is not None and verdict["focus"] == "customer" and verdict["question"] == "open"
+    assert server.requests()[0]["response_format"]["type"] == "json_schema"
+
+    server.fail(Fault(status=422))  # llama.cpp's server rejects json_schema: ask in json_object mode instead
+    chat = model(server)
+    assert llm_assess("Our demo is great, shall I book it?", None, chat, "judge-m")["focus"] == "pitch"
+    again = server.requests()[-1]["response_format"]
+    assert again["type"] == "json_object" and again["schema"]["properties"]["focus"]
+    llm_assess("And your team?", None, chat, "judge-m")
+    assert server.requests()[-1]["response_format"]["type"] == "json_object"
+
+
+def test_an_unparseable_verdict_leaves_the_offline_label_flagged_unscored():
+    fake = ScriptedChatModel(["I think this is a customer-focused turn.", '{"focus": "sideways"}'])
+    offline = assess_turn("Our platform cuts costs by 30%.", 1)
+    for _ in range(2):
+        verdict = llm_assess(offline.text, None, fake, "m")
+        assert verdict is None
+        relabelled = judged(offline, verdict)
+        assert relabelled.unscored and relabelled.judge == "offline" and relabelled.focus == offline.focus
+    fake.assert_used_up()
+
+
+def test_a_parsed_verdict_relabels_the_turn():
+    reply = json.dumps(
+        {"focus": "customer", "question": "open", "spin": "problem", "evidence": "what worries"}
+    )
+    verdict = llm_assess("What worries you most?", None, ScriptedChatModel([reply]), "m")
+    relabelled = judged(assess_turn("What worries you most?", 1), verdict)
+    assert (relabelled.focus, relabelled.question, relabelled.spin) == ("customer", "open", "problem")
+    assert relabelled.judge == "llm:m" and not relabelled.unscored and relabelled.move == "open_question"
+    assert JudgeVerdict.model_json_schema()["additionalProperties"] is False
+
+
+def test_scripted_fake_fails_when_its_script_is_not_used_up_or_runs_out():
+    fake = ScriptedChatModel(["one", "two"])
+    assert fake.complete(HELLO, model="m", temperature=0).text == "one"
+    with pytest.raises(AssertionError, match="1 scripted"):
+        fake.assert_used_up()
+    fake.complete(HELLO, model="m", temperature=0)
+    with pytest.raises(AssertionError, match="no reply left for persona turn 9"):
+        fake.complete(HELLO, model="m", temperature=0, label="persona turn 9")
+
+
+def test_record_then_replay_serves_the_same_reply_without_a_server(tmp_path, server):
+    path = tmp_path / "suite" / "case.jsonl"
+    recorder = RecordingChatModel(model(server), Cassette(path), case="suite/case")
+    first = recorder.complete(HELLO, model="m", temperature=0.2, label="persona turn 1")
+    record = json.loads(path.read_text().splitlines()[0])
+    assert record["label"] == "persona turn 1" and record["request"]["messages"] == HELLO
+    assert SECRET not in path.read_text() and "Authorization" not in path.read_text()
+
+    replay = ReplayChatModel(CassetteLibrary(tmp_path), case="suite/case")
+    tokens: list[str] = []
+    again = replay.complete(HELLO, model="m", temperature=0.2, stream_cb=tokens.append)
+    assert again.text == first.text == "".join(tokens)
+    assert len(server.log) == 1
+
+
+def test_replay_miss_names_the_case_the_call_and_what_changed(tmp_path):
+    recorder = RecordingChatModel(
+        ScriptedChatModel(["Fine."]), Cassette(tmp_path / "s" / "c.jsonl"), case="s/c"
+    )
+    recorder.complete(
+        [{"role": "system", "content": "You are Renata. Be brisk."}],
+        model="m",
+        temperature=0,
+        label="persona turn 3",
+    )
+    replay = ReplayChatModel(CassetteLibrary(tmp_path), case="s/c", hint="Re-record.")
+    with pytest.raises(ReplayMiss) as caught:
+        replay.complete(
+            [{"role": "system", "content": "You are Renata. Be warm."}],
+            model="m",
+            temperature=0,
+            label="persona turn 3",
+        )
+    message = str(caught.value)
+    assert message.startswith("replay: no recording for case 's/c', persona turn 3")
+    assert (
+        "messages[0] (system) at character 19" in message and "Be brisk." in message and "Be warm." in message
+    )
+    with pytest.raises(ReplayMiss, match=r"temperature: recorded 0 vs now 0\.5"):
+        replay.complete(
+            [{"role": "system", "content": "You are Renata. Be brisk."}],
+            model="m",
+            temperature=0.5,
+            label="persona turn 3",
+        )

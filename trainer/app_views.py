@@ -1,0 +1,403 @@
+"""What the web app shows, as plain functions returning HTML, chat messages or Markdown.
+
+Charts are small server-drawn SVGs: they render identically in any browser, need no network, and a
+test can read their numbers without one.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from trainer.schema import Assessment, Scorecard
+from trainer.session import SessionView
+from trainer.store import Comment, SessionRow
+
+esc = html.escape
+
+DIMENSION_LABELS = {
+    "customer_focus": "Customer focus",
+    "discovery_depth": "Discovery depth",
+    "question_quality": "Question quality",
+    "listening": "Listening",
+    "recovery": "Recovery",
+    "next_step": "Next step",
+}
+FOCUS_LABELS = {"customer": "Customer focus", "pitch": "Pitch", "neutral": "Neutral"}
+MOOD_TEXT = {
+    "open": "Open: sharing freely",
+    "engaged": "Engaged: warming up",
+    "guarded": "Guarded: testing you",
+    "cold": "Cold: not convinced",
+    "impatient": "Impatient: running out of patience",
+    "gone": "The meeting is over",
+}
+PALETTE = ["#4f46e5", "#0891b2", "#d97706", "#db2777", "#059669", "#7c3aed", "#dc2626", "#475569"]
+
+
+def label(dimension: str) -> str:
+    return DIMENSION_LABELS.get(dimension, dimension.replace("_", " ").capitalize())
+
+
+def _tone(score: float | None, pass_mark: float = 70) -> str:
+    if score is None:
+        return "none"
+    return "good" if score >= pass_mark else "mid" if score >= pass_mark - 25 else "low"
+
+
+# ---------------------------------------------------------------- practise
+
+
+def persona_card_html(card: dict[str, Any] | None, assignment_note: str = "") -> str:
+    """Who the rep meets and why: the public profile and the scenario, nothing hidden."""
+    if not card:
+        return "<div class='card empty'>Pick a scenario to see who you are meeting.</div>"
+    initials = "".join(part[0] for part in card["name"].split()[:2]).upper()
+    objectives = "".join(f"<li>{esc(o)}</li>" for o in card["objectives"])
+    note = f"<div class='note'>{esc(assignment_note)}</div>" if assignment_note else ""
+    return f"""
+<div class='card persona-card'>
+  <div class='persona-head'>
+    <div class='avatar'>{esc(initials)}</div>
+    <div><div class='persona-name'>{esc(card["name"])}</div>
+    <div class='persona-title'>{esc(card["title"])}, {esc(card["organisation"])}</div></div>
+  </div>
+  {note}
+  <div class='section-label'>Setting</div><p>{esc(card["setting"])}</p>
+  <div class='section-label'>Your brief</div><p>{esc(card["brief"])}</p>
+  <div class='section-label'>Objectives</div><ul class='objectives'>{objectives}</ul>
+  <div class='meta'>{esc(card["difficulty"].capitalize())} · up to {card["max_turns"]} of your turns</div>
+</div>"""
+
+
+def chip_html(a: Assessment) -> str:
+    question = f"{a.question} question" if a.question else "no question"
+    return (
+        f"<span class='chip chip-{esc(a.focus)}'>{esc(FOCUS_LABELS.get(a.focus, a.focus))}</span>"
+        f"<span class='chip chip-q'>{esc(question)}</span>"
+    )
+
+
+def chat_messages(view: SessionView | None, training: bool) -> list[dict[str, str]]:
+    """The session as chat messages; in training mode each rep turn carries its live chip."""
+    if view is None:
+        return []
+    by_turn = {a.turn: a for a in view.assessments}
+    messages = []
+    for index, turn in enumerate(view.turns):
+        if turn.speaker == "persona":
+            messages.append({"role": "assistant", "content": turn.text})
+            continue
+        content = esc(turn.text)
+        if training and index in by_turn:
+            content += f"\n\n<span class='chips'>{chip_html(by_turn[index])}</span>"
+        messages.append({"role": "user", "content": content})
+    return messages
+
+
+def mood_html(view: SessionView | None, training: bool) -> str:
+    if view is None:
+        return ""
+    if not training:
+        return (
+            "<div class='mood mood-hidden'><span class='dot'></span>Assessment mode: "
+            "no live feedback until the scorecard.</div>"
+        )
+    mood = view.mood or "guarded"
+    return (
+        f"<div class='mood mood-{esc(mood)}'><span class='dot'></span>"
+        f"<b>Mood</b>&nbsp;{esc(MOOD_TEXT.get(mood, mood))}</div>"
+    )
+
+
+def error_message(exc: Exception) -> dict[str, str]:
+    """The chat bubble shown when the persona's model fails; the rep's words stay in the box to resend."""
+    return {
+        "role": "assistant",
+        "content": (
+            "<div class='chat-error'>⚠️ The persona could not answer just now "
+            f"({esc(str(exc)[:160] or type(exc).__name__)}). Nothing was lost: press <b>Send</b> "
+            "to try the same turn again.</div>"
+        ),
+    }
+
+
+# ---------------------------------------------------------------- scorecard
+
+
+def _bar(score: float, pass_mark: float | None = None) -> str:
+    tone = _tone(score, pass_mark or 70)
+    width = max(0.0, min(100.0, score))
+    return f"<div class='bar'><div class='fill {tone}' style='width:{width:.0f}%'></div></div>"
+
+
+def scorecard_html(card: Scorecard | None, persona_name: str = "the customer") -> str:
+    """Overall and dimensions as a bar chart, each with the quoted turns behind it, tips and a rewrite."""
+    if card is None:
+        return ""
+    mark = card.pass_mark if card.pass_mark is not None else 70
+    verdict = "Passed" if card.passed else "Not yet"
+    tone = "pass" if card.passed else "fail"
+    rows = []
+    for name, score in card.dimensions.items():
+        quotes = [e for e in card.evidence.get(name, []) if e.quote][:3]
+        notes = [e for e in card.evidence.get(name, []) if not e.quote][:1]
+        items = "".join(f"<li class='ev-note'>{esc(e.note)}</li>" for e in notes) + "".join(
+            f"<li><q>{esc(e.quote)}</q> <span class='ev-note'>{esc(e.note)}</span></li>" for e in quotes
+        )
+        evidence = (
+            f"<ul class='evidence'>{items}</ul>" if items else "<div class='ev-none'>No turns to quote.</div>"
+        )
+        rows.append(
+            f"<div class='dim'><div class='dim-row'><span class='dim-name'>{esc(label(name))}</span>"
+            f"{_bar(score, mark)}<span class='dim-score'>{score:.0f}</span></div>{evidence}</div>"
+        )
+    tips = "".join(f"<li>{esc(t)}</li>" for t in card.tips)
+    rewrite = ""
+    if card.rewrite:
+        rewrite = (
+            "<div class='rewrite'><div class='section-label'>Try it this way</div>"
+            f"<div class='rw-from'><span>You said</span><q>{esc(card.rewrite['from'])}</q></div>"
+            f"<div class='rw-to'><span>Ask instead</span><q>{esc(card.rewrite['to'])}</q></div></div>"
+        )
+    return f"""
+<div class='card scorecard' id='scorecard'>
+  <div class='score-head'>
+    <div class='overall {tone}'><div class='num'>{card.overall:.0f}</div><div class='of'>/ 100</div></div>
+    <div><div class='verdict {tone}'>{verdict}</div>
+    <div class='mark'>Pass mark {mark} · your conversation with {esc(persona_name)}</div></div>
+  </div>
+  <div class='section-label'>Dimensions</div>
+  <div class='dims'>{"".join(rows)}</div>
+  <div class='section-label'>Tips</div><ol class='tips'>{tips}</ol>
+  {rewrite}
+</div>"""
+
+
+def _when(stamp: str) -> str:
+    return stamp[:16].replace("T", " ")
+
+
+def comments_html(comments: Sequence[Comment]) -> str:
+    if not comments:
+        return ""
+    items = "".join(
+        f"<div class='comment'><div class='c-head'><b>{esc(c.author)}</b> · {esc(_when(c.created_at))}</div>"
+        f"<div>{esc(c.text)}</div></div>"
+        for c in comments
+    )
+    return f"<div class='card comments'><div class='section-label'>Manager comments</div>{items}</div>"
+
+
+def transcript_html(transcript: dict[str, Any], persona_name: str, rep_name: str = "Rep") -> str:
+    turns = transcript.get("turns", [])
+    if not turns:
+        return "<div class='card empty'>No turns yet.</div>"
+    lines = "".join(
+        f"<div class='t-line {esc(t['speaker'])}'><span class='who'>"
+        f"{esc(persona_name if t['speaker'] == 'persona' else rep_name)}</span>"
+        f"<span>{esc(t['text'])}</span></div>"
+        for t in turns
+    )
+    return f"<div class='card transcript'>{lines}</div>"
+
+
+def transcript_markdown(opened: Any, persona_name: str) -> str:
+    """A readable record: header, the conversation, the scorecard and comments."""
+    row: SessionRow = opened.row
+    out = [f"# {row.title or row.scenario_id or 'Session'}", ""]
+    out.append(f"- Rep: {row.username}\n- Session: {row.id}\n- Mode: {row.mode}\n- Started: {row.started_at}")
+    out.append("")
+    out.append("## Transcript")
+    out.append("")
+    for t in opened.transcript.get("turns", []):
+        who = persona_name if t["speaker"] == "persona" else "Rep"
+        out.append(f"**{who}:** {t['text']}")
+        out.append("")
+    card: Scorecard | None = opened.scorecard
+    if card is not None:
+        out.append("## Scorecard")
+        out.append("")
+        verdict = "passed" if card.passed else "not yet passed"
+        out.append(f"Overall **{card.overall:.0f}** / 100 ({verdict}, pass mark {card.pass_mark})")
+        out.append("")
+        out.append("| dimension | score |\n|---|---|")
+        out.extend(f"| {label(n)} | {v:.0f} |" for n, v in card.dimensions.items())
+        out.append("")
+        if card.tips:
+            out.append("### Tips")
+            out.extend(f"- {tip}" for tip in card.tips)
+            out.append("")
+    if opened.comments:
+        out.append("## Comments")
+        out.extend(f"- **{c.author}** ({c.created_at[:10]}): {c.text}" for c in opened.comments)
+        out.append("")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- history and dashboard
+
+
+def session_label(row: SessionRow, with_user: bool = False) -> str:
+    score = f"{row.overall:.0f}" if row.overall is not None else "in progress"
+    who = f"{row.username} · " if with_user else ""
+    return f"{who}{row.started_at[:16].replace('T', ' ')} · {row.title or row.scenario_id} · {score}"
+
+
+def sessions_table_html(rows: Sequence[SessionRow], comments: dict[str, int], with_user: bool = False) -> str:
+    if not rows:
+        return "<div class='card empty'>No sessions yet. Practise a scenario and it will appear here.</div>"
+    head = (
+        "<th>Rep</th>" if with_user else ""
+    ) + "<th>When</th><th>Scenario</th><th>Mode</th><th>Score</th><th>Result</th><th></th>"
+    body = []
+    for r in rows:
+        if r.overall is None:
+            result = "<span class='pill pill-muted'>in progress</span>"
+            score = "–"
+        else:
+            result = (
+                "<span class='pill pill-pass'>passed</span>"
+                if r.passed
+                else "<span class='pill pill-fail'>not yet</span>"
+            )
+            score = f"<b>{r.overall:.0f}</b>"
+        note = f"💬 {comments[r.id]}" if comments.get(r.id) else ""
+        user_cell = f"<td>{esc(r.username)}</td>" if with_user else ""
+        body.append(
+            f"<tr>{user_cell}<td>{esc(_when(r.started_at))}</td>"
+            f"<td>{esc(r.title or r.scenario_id or '')}</td>"
+            f"<td>{esc(r.mode)}</td><td>{score}</td><td>{result}</td><td>{note}</td></tr>"
+        )
+    return f"<table class='table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def trend_svg(
+    series: dict[str, Sequence[tuple[str, float]]], pass_mark: float | None = None, title: str = ""
+) -> str:
+    """Score over attempts, one line per series; the dashed line is the pass mark."""
+    width, height, left, right, top, bottom = 640, 230, 40, 110, 16, 28
+    longest = max((len(points) for points in series.values()), default=0)
+    if longest == 0:
+        return "<div class='card empty'>Scores will be plotted here after the first scored session.</div>"
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def x(i: int) -> float:
+        return left + (plot_w * i / (longest - 1) if longest > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - v / 100)
+
+    grid = "".join(
+        f"<line x1='{left}' x2='{left + plot_w}' y1='{y(v):.1f}' y2='{y(v):.1f}' class='grid'/>"
+        f"<text x='{left - 6}' y='{y(v) + 4:.1f}' class='axis' text-anchor='end'>{v}</text>"
+        for v in (0, 25, 50, 75, 100)
+    )
+    if pass_mark is not None:
+        py = y(pass_mark)
+        grid += (
+            f"<line x1='{left}' x2='{left + plot_w}' y1='{py:.1f}' y2='{py:.1f}' class='passline'/>"
+            f"<text x='{left + plot_w + 4}' y='{py + 4:.1f}' class='axis'>pass {pass_mark:.0f}</text>"
+        )
+    lines = []
+    for n, (name, points) in enumerate(series.items()):
+        if not points:
+            continue
+        color = PALETTE[n % len(PALETTE)]
+        coords = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
+        dots = "".join(
+            f"<circle cx='{x(i):.1f}' cy='{y(v):.1f}' r='3.5' fill='{color}'>"
+            f"<title>{esc(name)} · {esc(when[:10])}: {v:.0f}</title></circle>"
+            for i, (when, v) in enumerate(points)
+        )
+        lines.append(f"<polyline points='{coords}' fill='none' stroke='{color}' stroke-width='2.5'/>{dots}")
+        if len(series) > 1 or name:
+            ly = top + 14 + 18 * n
+            lines.append(
+                f"<rect x='{width - right + 38}' y='{ly - 9}' width='10' height='10' rx='2' fill='{color}'/>"
+                f"<text x='{width - right + 52}' y='{ly}' class='legend'>{esc(name[:14])}</text>"
+            )
+    caption = f"<div class='chart-title'>{esc(title)}</div>" if title else ""
+    return (
+        f"<div class='card chart'>{caption}<svg viewBox='0 0 {width} {height}' class='trend' role='img' "
+        f"aria-label='{esc(title or 'score trend')}'>{grid}{''.join(lines)}"
+        f"<text x='{left}' y='{height - 6}' class='axis'>attempts →</text></svg></div>"
+    )
+
+
+def heatmap_html(dimensions: dict[str, dict[str, float]], dims: Sequence[str]) -> str:
+    """Mean score per rep and dimension; each rep's weakest dimension is outlined."""
+    if not any(dimensions.values()):
+        return "<div class='card empty'>The heatmap fills in once the team has scored sessions.</div>"
+    head = "<th>Rep</th>" + "".join(f"<th>{esc(label(d))}</th>" for d in dims) + "<th>Weakest</th>"
+    body = []
+    for rep, values in dimensions.items():
+        if not values:
+            body.append(
+                f"<tr><td>{esc(rep)}</td>" + "<td class='hm-none'>–</td>" * len(dims) + "<td>–</td></tr>"
+            )
+            continue
+        weakest = min(values, key=lambda d: values[d])
+        cells = []
+        for d in dims:
+            v = values.get(d)
+            if v is None:
+                cells.append("<td class='hm-none'>–</td>")
+                continue
+            hue = round(v * 1.2)  # 0 red .. 120 green
+            cls = " weakest" if d == weakest else ""
+            cells.append(f"<td class='hm{cls}' style='background:hsl({hue} 70% 88%)'>{v:.0f}</td>")
+        body.append(f"<tr><td>{esc(rep)}</td>{''.join(cells)}<td><b>{esc(label(weakest))}</b></td></tr>")
+    return (
+        f"<table class='table heatmap'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+STATUS_PILLS = {
+    "passed": "pill-pass",
+    "stuck": "pill-fail",
+    "overdue": "pill-warn",
+    "in progress": "pill-info",
+    "not started": "pill-muted",
+}
+
+
+def status_html(rows: Sequence[Any]) -> str:
+    if not rows:
+        return "<div class='card empty'>Nothing assigned yet: the <b>Assign</b> tab sets one.</div>"
+    body = "".join(
+        f"<tr><td>{esc(r.rep)}</td><td>{esc(r.title)}</td><td>{esc(r.due or '–')}</td><td>{r.pass_mark}</td>"
+        f"<td>{r.attempts}</td><td>{'–' if r.best is None else f'{r.best:.0f}'}</td>"
+        f"<td>{'–' if r.latest is None else f'{r.latest:.0f}'}</td>"
+        f"<td><span class='pill {STATUS_PILLS.get(r.status, 'pill-muted')}'>{esc(r.status)}</span></td></tr>"
+        for r in rows
+    )
+    return (
+        "<table class='table'><thead><tr><th>Rep</th><th>Scenario</th><th>Due</th><th>Pass</th>"
+        f"<th>Attempts</th><th>Best</th><th>Latest</th><th>Status</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def scores_html(scores: Sequence[dict[str, Any]]) -> str:
+    if not scores:
+        return "<div class='card empty'>No scored sessions in your team yet.</div>"
+    body = "".join(
+        f"<tr><td>{esc(s['rep'])}</td><td>{esc(s['scenario'])}</td><td>{s['attempts']}</td>"
+        f"<td><b>{s['best']:.0f}</b></td><td>{s['latest']:.0f}</td><td>{esc(s['when'])}</td></tr>"
+        for s in scores
+    )
+    return (
+        "<table class='table'><thead><tr><th>Rep</th><th>Scenario</th><th>Attempts</th><th>Best</th>"
+        f"<th>Latest</th><th>Last played</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def stats_html(items: Sequence[tuple[str, str]]) -> str:
+    """A row of headline numbers (label, value)."""
+    tiles = "".join(
+        f"<div class='stat'><div class='stat-value'>{esc(v)}</div>"
+        f"<div class='stat-label'>{esc(k)}</div></div>"
+        for k, v in items
+    )
+    return f"<div class='stats'>{tiles}</div>"

@@ -1,0 +1,89 @@
+"""An LLM judge for one trainee turn, behind the same labels as the offline classifier.
+
+It asks for JSON matching `JudgeVerdict` (structured output). A reply that cannot be parsed gives None:
+the caller keeps the offline label and marks the turn unscored, so a bad verdict is never a silent zero.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from trainer import assess
+from trainer.llm import ChatModel
+from trainer.prompts import judge_messages, prompts_root
+from trainer.schema import Assessment
+
+
+class JudgeVerdict(BaseModel):
+    """The judge's answer; each field's description is its instruction (strict JSON schema, no nulls)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    focus: Literal["customer", "pitch", "neutral"] = Field(description="Who the turn is about.")
+    question: Literal["open", "closed", "none"] = Field(description="The turn's question, if any.")
+    spin: Literal["situation", "problem", "implication", "need_payoff", "none"] = Field(
+        description="SPIN type of a customer-focused question, else none."
+    )
+    evidence: str = Field(description="A short quote from the turn that justifies the focus.")
+
+
+def llm_assess(
+    text: str,
+    context: str | None,
+    chat_model: ChatModel,
+    model: str,
+    *,
+    temperature: float = 0.0,
+    prompts: Path | None = None,
+    label: str | None = None,
+) -> dict[str, Any] | None:
+    """Labels for one turn (`focus`, `question`, `spin`, `evidence`, `usage`), or None when unparseable.
+
+    Model errors (ModelUnavailable, ReplayMiss) propagate: an unavailable judge is not an unscored turn.
+    """
+    completion = chat_model.complete(
+        judge_messages(text, context, prompts or prompts_root()),
+        model=model,
+        temperature=temperature,
+        schema=JudgeVerdict,
+        label=label or "judge",
+    )
+    verdict = completion.parsed
+    if verdict is None:
+        return None
+    question = None if verdict["question"] == "none" else verdict["question"]
+    spin = (
+        None
+        if verdict["spin"] == "none" or verdict["focus"] != "customer" or not question
+        else verdict["spin"]
+    )
+    return {
+        "focus": verdict["focus"],
+        "question": question,
+        "spin": spin,
+        "evidence": [verdict["evidence"]] if verdict["evidence"].strip() else [],
+        "judge": f"llm:{model}",
+        "usage": {model: completion.usage.model_dump()},
+    }
+
+
+def judged(offline: Assessment, verdict: dict[str, Any] | None) -> Assessment:
+    """The offline assessment with the judge's labels, or flagged unscored when there is no verdict."""
+    if verdict is None:
+        return offline.model_copy(update={"unscored": True, "judge": "offline"})
+    product = bool(assess._PRODUCT.search(offline.text.lower()))
+    move = assess._move(offline.text, verdict["focus"], verdict["question"], product)
+    return offline.model_copy(
+        update={
+            "focus": verdict["focus"],
+            "question": verdict["question"],
+            "spin": verdict["spin"],
+            "move": move,
+            "evidence": verdict["evidence"] + offline.evidence,
+            "judge": verdict["judge"],
+            "confidence": None,
+        }
+    )
