@@ -175,3 +175,31 @@ def test_replay_miss_names_the_case_the_call_and_what_changed(tmp_path):
             temperature=0.5,
             label="persona turn 3",
         )
+
+
+def test_grade_with_the_llm_judge_flags_an_unparseable_turn_and_keeps_its_offline_label():
+    from trainer.grading import grade_transcript
+    from trainer.schema import Transcript, Turn
+
+    good = json.dumps(
+        {"focus": "customer", "question": "open", "spin": "problem", "evidence": "what worries"}
+    )
+    fake = ScriptedChatModel([good, "Sure! This turn is a pitch, I would say."])
+    transcript = Transcript(
+        turns=[
+            Turn(speaker="persona", text="We start the rollout next month."),
+            Turn(speaker="trainee", text="What worries you most about it?"),
+            Turn(speaker="persona", text="The drivers."),
+            Turn(speaker="trainee", text="Our app cuts training time in half, can I show you a demo?"),
+        ]
+    )
+
+    def relabel(assessment, context, label):
+        return judged(assessment, llm_assess(assessment.text, context, fake, "m", label=label))
+
+    card = grade_transcript(transcript, relabel=relabel)
+    fake.assert_used_up()
+    first, second = card.turns
+    assert (first["judge"], first["unscored"], first["spin"]) == ("llm:m", False, "problem")
+    assert (second["judge"], second["unscored"], second["focus"]) == ("offline", True, "pitch")
+    assert "The drivers." in fake.requests[1]["messages"][-1]["content"]

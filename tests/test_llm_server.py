@@ -216,3 +216,27 @@ def test_a_session_against_llama_cpps_own_server(tmp_path):
     out = json.loads(result.stdout)
     assert out["usage"]["calls"] >= 2 and not out["usage"]["estimated_tokens"]
     assert out["persona_state"]["ended"] is True
+
+
+def test_grade_with_the_llm_judge_labels_every_rep_turn(tmp_path):
+    transcript = tmp_path / "call.txt"
+    transcript.write_text(
+        "Customer: We start the rollout next month.\nRep: What worries you most about it?\n"
+        "Customer: The drivers.\nRep: Our demo shows a 30% saving, shall I book it?\n"
+    )
+    with FakeOpenAI() as server:
+        result = cli(
+            "grade",
+            str(transcript),
+            "--judge",
+            "llm",
+            "--model",
+            "judge-model",
+            env=env_for(server, tmp_path),
+        )
+        calls = len(server.requests())
+    assert result.returncode == 0, result.stderr
+    card = json.loads(result.stdout)
+    assert [t["focus"] for t in card["turns"]] == ["customer", "pitch"]
+    assert all(t["judge"] == "llm:judge-model" for t in card["turns"])
+    assert calls == 2

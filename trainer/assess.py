@@ -7,7 +7,7 @@ the persona reacts to: the move, the topics touched, SPIN type and whether the t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 from trainer.catalog import load_topics
@@ -56,9 +56,10 @@ _SPIN: tuple[tuple[Spin, re.Pattern[str]], ...] = (
 )  # fmt: skip
 
 
-def _move(text: str, focus: Focus, question: QuestionKind | None, product: bool) -> Move:
-    """What the persona hears, checked most specific first."""
+def move_of(text: str, focus: Focus, question: QuestionKind | None) -> Move:
+    """What the persona hears from a turn with these labels, checked most specific first (any judge)."""
     low = text.lower()
+    product = bool(_PRODUCT.search(low))
     if _GOODBYE.search(low) and not question:
         return "goodbye"
     if _NEXT_STEP.search(low) and not product and question is not None:
@@ -109,8 +110,7 @@ def assess_turn(text: str, index: int, earlier: Sequence[Turn] = ()) -> Assessme
     """Judge one trainee turn given the conversation before it."""
     context = next((t.text for t in reversed(earlier) if t.speaker == "persona"), None)
     label = label_turn(text, context)
-    product = bool(_PRODUCT.search(text.lower()))
-    move = _move(text, label.focus, label.question, product)
+    move = move_of(text, label.focus, label.question)
     focus = label.focus
     if move == "insight" and focus == "pitch":
         focus = "neutral"  # a peer's lesson is telling, but not about us
@@ -132,6 +132,21 @@ def assess_turn(text: str, index: int, earlier: Sequence[Turn] = ()) -> Assessme
     )
 
 
-def assess_transcript(turns: Sequence[Turn]) -> list[Assessment]:
-    """Every trainee turn of a transcript, each judged with what came before it."""
-    return [assess_turn(turn.text, i, turns[:i]) for i, turn in enumerate(turns) if turn.speaker == "trainee"]
+Relabel = Callable[[Assessment, str | None, str], Assessment]
+
+
+def assess_transcript(turns: Sequence[Turn], relabel: Relabel | None = None) -> list[Assessment]:
+    """Every trainee turn of a transcript, each judged with what came before it.
+
+    `relabel` lets another judge (the LLM judge) replace the offline labels: (assessment, context, label).
+    """
+    out = []
+    for i, turn in enumerate(turns):
+        if turn.speaker != "trainee":
+            continue
+        assessment = assess_turn(turn.text, i, turns[:i])
+        if relabel is not None:
+            context = next((t.text for t in reversed(turns[:i]) if t.speaker == "persona"), None)
+            assessment = relabel(assessment, context, f"judge turn {i}")
+        out.append(assessment)
+    return out

@@ -368,8 +368,17 @@ def grade(
         list[str], typer.Argument(help="Transcript files (JSON or 'Rep:'/'Customer:' text); - for stdin.")
     ],
     catalog: CatalogOpt = None,
+    judge: Annotated[
+        str, typer.Option("--judge", help="offline (the trained classifier) or llm (a model via --backend).")
+    ] = "offline",
+    backend: BackendOpt = "auto",
+    model: ModelOpt = None,
+    config: ConfigOpt = None,
+    replay: ReplayOpt = False,
+    cassettes: CassettesOpt = None,
 ) -> None:
     """Print one scorecard JSON object per transcript, in input order."""
+    relabel = _judge(judge, backend, model, config, replay, cassettes)
     stdin_text = sys.stdin.read() if "-" in paths else None
     cat = None
     for path in paths:
@@ -378,7 +387,7 @@ def grade(
             if transcript.scenario:
                 cat = cat or _catalog(catalog)
                 scenario = cat.scenarios.get(transcript.scenario)
-            _emit(grade_transcript(transcript, scenario).model_dump())
+            _emit(grade_transcript(transcript, scenario, relabel).model_dump())
 
 
 @app.command()
@@ -416,14 +425,12 @@ def classify(
             raise UsageError(f"{source}: line {number}: context: expected a string or null")
         earlier = [Turn(speaker="persona", text=context)] if context else []
         assessment = assess_turn(item["text"], len(earlier), earlier)
-        extra: dict[str, Any] = {}
         if llm_judge is not None:
             assessment = llm_judge(assessment, context, f"judge line {number}")
-            extra = {"judge": assessment.judge, "unscored": assessment.unscored}
         labels = turn_labels(assessment)
         labels.pop("turn")
         labels.pop("text")
-        _emit({"id": item.get("id"), **labels, **extra})
+        _emit({"id": item.get("id"), **labels})
 
 
 def _judge(

@@ -10,7 +10,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from trainer.assess import assess_transcript
+from trainer.assess import Relabel, assess_transcript
 from trainer.catalog import load_rubric
 from trainer.schema import Assessment, Evidence, Persona, PersonaState, Scenario, Scorecard, Transcript, Turn
 
@@ -307,10 +307,14 @@ def turn_labels(a: Assessment) -> dict[str, Any]:
         "topics": a.topics,
         "evidence": a.evidence,
         "confidence": a.confidence,
+        "judge": a.judge,
+        "unscored": a.unscored,
     }
 
 
-def grade_transcript(transcript: Transcript, scenario: Scenario | None = None) -> Scorecard:
+def grade_transcript(
+    transcript: Transcript, scenario: Scenario | None = None, relabel: Relabel | None = None
+) -> Scorecard:
     """Grade any transcript (a session, an upload, a real call) from its text alone."""
-    assessments = assess_transcript(transcript.turns)
+    assessments = assess_transcript(transcript.turns, relabel)
     return grade_session(transcript.turns, assessments, scenario=scenario, transcript_id=transcript.id)

@@ -74,8 +74,7 @@ def judged(offline: Assessment, verdict: dict[str, Any] | None) -> Assessment:
     """The offline assessment with the judge's labels, or flagged unscored when there is no verdict."""
     if verdict is None:
         return offline.model_copy(update={"unscored": True, "judge": "offline"})
-    product = bool(assess._PRODUCT.search(offline.text.lower()))
-    move = assess._move(offline.text, verdict["focus"], verdict["question"], product)
+    move = assess.move_of(offline.text, verdict["focus"], verdict["question"])
     return offline.model_copy(
         update={
             "focus": verdict["focus"],
