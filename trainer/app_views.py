@@ -245,12 +245,16 @@ def session_label(row: SessionRow, with_user: bool = False) -> str:
     return f"{who}{row.started_at[:16].replace('T', ' ')} · {row.title or row.scenario_id} · {score}"
 
 
+def _table(headers: Sequence[str], rows: Sequence[str], cls: str = "table") -> str:
+    """One HTML table: header cells (already escaped HTML) and finished `<tr>` rows."""
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    return f"<table class='{cls}'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
 def sessions_table_html(rows: Sequence[SessionRow], comments: dict[str, int], with_user: bool = False) -> str:
     if not rows:
         return "<div class='card empty'>No sessions yet. Practise a scenario and it will appear here.</div>"
-    head = (
-        "<th>Rep</th>" if with_user else ""
-    ) + "<th>When</th><th>Scenario</th><th>Mode</th><th>Score</th><th>Result</th><th></th>"
+    headers = [*(["Rep"] if with_user else []), "When", "Scenario", "Mode", "Score", "Result", ""]
     body = []
     for r in rows:
         if r.overall is None:
@@ -270,7 +274,7 @@ def sessions_table_html(rows: Sequence[SessionRow], comments: dict[str, int], wi
             f"<td>{esc(r.title or r.scenario_id or '')}</td>"
             f"<td>{esc(r.mode)}</td><td>{score}</td><td>{result}</td><td>{note}</td></tr>"
         )
-    return f"<table class='table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return _table(headers, body)
 
 
 def trend_svg(
@@ -330,7 +334,7 @@ def heatmap_html(dimensions: dict[str, dict[str, float]], dims: Sequence[str]) -
     """Mean score per rep and dimension; each rep's weakest dimension is outlined."""
     if not any(dimensions.values()):
         return "<div class='card empty'>The heatmap fills in once the team has scored sessions.</div>"
-    head = "<th>Rep</th>" + "".join(f"<th>{esc(label(d))}</th>" for d in dims) + "<th>Weakest</th>"
+    headers = ["Rep", *(esc(label(d)) for d in dims), "Weakest"]
     body = []
     for rep, values in dimensions.items():
         if not values:
@@ -349,9 +353,7 @@ def heatmap_html(dimensions: dict[str, dict[str, float]], dims: Sequence[str]) -
             cls = " weakest" if d == weakest else ""
             cells.append(f"<td class='hm{cls}' style='background:hsl({hue} 70% 88%)'>{v:.0f}</td>")
         body.append(f"<tr><td>{esc(rep)}</td>{''.join(cells)}<td><b>{esc(label(weakest))}</b></td></tr>")
-    return (
-        f"<table class='table heatmap'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    )
+    return _table(headers, body, "table heatmap")
 
 
 STATUS_PILLS = {
@@ -366,31 +368,25 @@ STATUS_PILLS = {
 def status_html(rows: Sequence[Any]) -> str:
     if not rows:
         return "<div class='card empty'>Nothing assigned yet: the <b>Assign</b> tab sets one.</div>"
-    body = "".join(
+    body = [
         f"<tr><td>{esc(r.rep)}</td><td>{esc(r.title)}</td><td>{esc(r.due or '–')}</td><td>{r.pass_mark}</td>"
         f"<td>{r.attempts}</td><td>{'–' if r.best is None else f'{r.best:.0f}'}</td>"
         f"<td>{'–' if r.latest is None else f'{r.latest:.0f}'}</td>"
         f"<td><span class='pill {STATUS_PILLS.get(r.status, 'pill-muted')}'>{esc(r.status)}</span></td></tr>"
         for r in rows
-    )
-    return (
-        "<table class='table'><thead><tr><th>Rep</th><th>Scenario</th><th>Due</th><th>Pass</th>"
-        f"<th>Attempts</th><th>Best</th><th>Latest</th><th>Status</th></tr></thead><tbody>{body}</tbody></table>"
-    )
+    ]
+    return _table(["Rep", "Scenario", "Due", "Pass", "Attempts", "Best", "Latest", "Status"], body)
 
 
 def scores_html(scores: Sequence[dict[str, Any]]) -> str:
     if not scores:
         return "<div class='card empty'>No scored sessions in your team yet.</div>"
-    body = "".join(
+    body = [
         f"<tr><td>{esc(s['rep'])}</td><td>{esc(s['scenario'])}</td><td>{s['attempts']}</td>"
         f"<td><b>{s['best']:.0f}</b></td><td>{s['latest']:.0f}</td><td>{esc(s['when'])}</td></tr>"
         for s in scores
-    )
-    return (
-        "<table class='table'><thead><tr><th>Rep</th><th>Scenario</th><th>Attempts</th><th>Best</th>"
-        f"<th>Latest</th><th>Last played</th></tr></thead><tbody>{body}</tbody></table>"
-    )
+    ]
+    return _table(["Rep", "Scenario", "Attempts", "Best", "Latest", "Last played"], body)
 
 
 def stats_html(items: Sequence[tuple[str, str]]) -> str:
