@@ -2,10 +2,13 @@
 
 Starts a local OpenAI-compatible fake (stdlib, streaming and not, fixed delay), the app in this process with
 the LLM voice pointed at it, then N gradio_client sessions that each start a scenario and send turns.
-Prints turn-latency percentiles and errors; asserts nothing (the figures are for people).
+Prints turn-latency percentiles, the app's CPU per turn and errors; asserts nothing (the figures are
+for people). Each rep pauses a few seconds before every question, as people do while they read the
+reply and type; `--burst` drops the pauses and has all reps press Enter in the same instant.
 
-    python benchmarks/load_app.py                 # 50 sessions x 4 turns, 1.0 s per model reply
-    python benchmarks/load_app.py --sessions 10 --turns 2 --delay 0.5
+    python benchmarks/load_app.py                 # 50 sessions x 4 turns, 1.0 s per reply, 3-8 s pauses
+    python benchmarks/load_app.py --burst         # the worst case: every turn sent at once
+    python benchmarks/load_app.py --sessions 10 --turns 2 --delay 0.5 --think 1:2
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -148,6 +152,12 @@ class Page:
         raise RuntimeError("stream ended before the event completed")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), to report the app's cost per turn."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -180,6 +190,10 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--delay", type=float, default=1.0, help="seconds the model server takes per reply")
     parser.add_argument("--scenario", default="vp_budget_review")
+    parser.add_argument(
+        "--think", default="3:8", help="MIN:MAX seconds a rep reads the reply and types the next question"
+    )
+    parser.add_argument("--burst", action="store_true", help="no pauses: all reps send each turn at once")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -195,13 +209,18 @@ def main() -> None:
     )
     assert server.stdout is not None
     url, base_url = server.stdout.readline().split()
-    print(f"app at {url}; model server at {base_url} ({args.delay:.2f} s per reply)")
+    low, high = (0.0, 0.0) if args.burst else (float(x) for x in args.think.split(":"))
+    pacing = f"reps pause {low:g}-{high:g} s before each turn"
+    if args.burst:
+        pacing = "burst: every turn sent at once"
+    print(f"app at {url}; model server at {base_url} ({args.delay:.2f} s per reply); {pacing}")
     fns = {d.get("api_name"): d["id"] for d in httpx.get(url + "config").json()["dependencies"]}
 
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(args.sessions)
+    cpu_at_start: list[float] = []
+    barrier = threading.Barrier(args.sessions, action=lambda: cpu_at_start.append(cpu_seconds(server.pid)))
 
     def rep(n: int) -> None:
         """One browser tab's worth of traffic: the same queue/join + SSE calls the page makes."""
@@ -215,8 +234,10 @@ def main() -> None:
                     errors.append(f"session {n} start: {exc}")
                 barrier.abort()
                 return
-            barrier.wait()  # every rep sends their first turn at the same moment
+            barrier.wait()  # every rep is in a session: the chatting starts now, for all at once
+            pause = random.Random(n)
             for turn in range(args.turns):
+                time.sleep(pause.uniform(low, high))  # reading the reply, typing the question
                 started = time.perf_counter()
                 try:
                     output = page.call("send", [LINES[turn % len(LINES)], None, "Training"])
@@ -235,6 +256,7 @@ def main() -> None:
     with ThreadPoolExecutor(max_workers=args.sessions) as pool:
         list(pool.map(rep, range(args.sessions)))
     wall = time.perf_counter() - began
+    cpu = cpu_seconds(server.pid) - cpu_at_start[0] if cpu_at_start else 0.0
     server.terminate()
     server.wait(timeout=10)
 
@@ -248,6 +270,8 @@ def main() -> None:
             f"max {max(latencies):.2f} s, min {min(latencies):.2f} s"
         )
         print(f"overhead over the model's {args.delay:.2f} s at p95: {p95 - args.delay:+.2f} s")
+        per_turn = 1000 * cpu / len(latencies)
+        print(f"app CPU per turn (send + after_turn, model server included): {per_turn:.1f} ms")
     print(f"errors: {len(errors)}")
     for line in errors[:10]:
         print("  " + line)

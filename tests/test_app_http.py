@@ -138,20 +138,32 @@ def test_logins_live_in_the_store_hashed(server):
     assert "ravi" in names
 
 
-def test_local_mode_needs_no_login_until_users_exist(tmp_path, catalog):
+def test_local_mode_needs_no_login_until_users_exist_then_asks_without_a_restart(tmp_path, catalog):
     store = open_store(f"sqlite:///{tmp_path / 'local.db'}")
     demo, url = launch(catalog, store, store.db.checkpointer(), port=free_port())
     try:
+        assert httpx.get(url + "config").status_code == 200  # no login page while no accounts exist
         local = Client(url, verbose=False)
         assert "no sign-in" in local.predict(api_name="/load")[0]
         local.predict("s:vp_budget_review", "Training", api_name="/start")
         local.predict(script("vp_budget_review", "discovery")[0], "Training", api_name="/send")
         assert store.sessions_of(["you"])
-        store.add_user("ravi", "rep", "east", hash_password(PASSWORD))  # users appear while it runs
-        with pytest.raises(AppError, match="Please sign in"):
-            local.predict(api_name="/history")
+        store.add_user("ravi", "rep", "east", hash_password(PASSWORD))  # `trainer users add`, app running
+        with pytest.raises(httpx.HTTPStatusError, match="401"):
+            local.predict(api_name="/history")  # the page already open is refused from now on
+        assert httpx.get(url + "config").status_code == 401  # and every endpoint asks for a login
+        assert "auth_required" in httpx.get(url).text
+        ravi = client(url, "ravi")  # the same running server now takes the new account's password
+        assert "ravi · rep · team east" in ravi.predict(api_name="/load")[0]
+        assert not store.sessions_of(["ravi"])  # and the local practice sessions are not handed to ravi
     finally:
         demo.close()
+
+
+def test_the_local_practice_name_cannot_become_an_account(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'names.db'}")
+    with pytest.raises(StoreError, match="kept for local practice"):
+        store.add_user("you", "manager", "east", hash_password(PASSWORD))
 
 
 def test_listening_beyond_localhost_requires_users_first(tmp_path, catalog):

@@ -82,6 +82,8 @@ def test_without_sign_in_only_the_local_no_users_mode_gets_a_user(tmp_path, cata
         Web(world.app, local=True).user(request(None))  # users exist: no anonymous access
     with pytest.raises(gr.Error, match="Please sign in"):
         Web(world.app, local=False).user(request(None))
+    with pytest.raises(gr.Error, match="Please sign in"):
+        Web(world.app, local=True).user(request("you"))  # the local practice name is no account
     assert Web(world.app, local=False).user(request("maya")).is_manager
     with pytest.raises(gr.Error, match="no longer exists"):
         Web(world.app, local=False).user(request("ghost"))

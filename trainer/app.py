@@ -33,11 +33,13 @@ from trainer.grading import DIMENSIONS
 from trainer.session import SessionError, Sessions, SessionView
 from trainer.store import Store, StoreError, User
 from trainer.transcripts import TranscriptError
+from trainer.turn_model import load_model
 from trainer.voice import Voice, offline_voice
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 USER_ERRORS = (AccessDenied, SessionError, StoreError, TranscriptError, CatalogError)
 CONCURRENCY = 128  # events running at once, per event and in total: 50 reps must not queue behind each other
+QUEUE_POLL = 0.005  # s; Gradio's queue polls for new events every 1 ms, burning ~6% of a core when idle
 STREAM_PACE = 0.02  # seconds between chunks when a finished reply is revealed progressively
 STREAM_CHUNKS = 10
 STREAM_BATCH = 0.05  # seconds of model tokens gathered into one screen update
@@ -91,14 +93,16 @@ class Web:
     def user(self, request: gr.Request | None) -> User:
         """The signed-in user, or the local user when the app runs without login and has no users."""
         name = getattr(request, "username", None)
+        if name == LOCAL_USER.name or (not name and self.local):
+            if self.local and self.trainer.store.user_count() == 0:
+                return LOCAL_USER
+            raise gr.Error("Please sign in: accounts exist now, so reload the page and sign in.")
         if name:
             found = self.trainer.store.user(name)
             if found is None:
                 raise gr.Error("Your account no longer exists. Sign out and in again.")
             return found
-        if self.local and self.trainer.store.user_count() == 0:
-            return LOCAL_USER
-        raise gr.Error("Please sign in. (Users were added: restart `trainer serve` to turn on sign-in.)")
+        raise gr.Error("Please sign in.")
 
     def _file(self, name: str, text: str) -> str:
         folder = Path(tempfile.mkdtemp(dir=self.files))
@@ -111,7 +115,7 @@ class Web:
     def on_load(self, request: gr.Request):
         user = self.user(request)
         manager = user.is_manager
-        signed_in = bool(getattr(request, "username", None))
+        signed_in = user is not LOCAL_USER
         who = f"{user.name} · {user.role}" + (f" · team {user.team}" if user.team else "")
         account = (
             f"<span class='who'>{views.esc(who)}</span><a class='signout' href='logout'>Sign out</a>"
@@ -273,19 +277,24 @@ class Web:
 
         threading.Thread(target=work, daemon=True).start()
         done = False
+        shown = time.monotonic()
         while not done:
             batch = [tokens.get()]
-            time.sleep(
-                STREAM_BATCH
-            )  # gather what arrives meanwhile: one screen update per batch, not per token
-            while not tokens.empty():
-                batch.append(tokens.get_nowait())
+            # Gather what arrives until STREAM_BATCH after the last screen update (one update per batch,
+            # not per token), but stop waiting the moment the reply is complete.
+            while batch[-1] is not None:
+                left = shown + STREAM_BATCH - time.monotonic()
+                try:
+                    batch.append(tokens.get(timeout=left) if left > 0 else tokens.get_nowait())
+                except queue.Empty:
+                    break
             done = batch[-1] is None
             pieces = [t for t in batch if t is not None]
             if len(pieces) == 1:
                 yield from _reveal(pieces[0])  # a whole authored line: reveal it in steps
-            elif pieces:
+            elif pieces and not done:  # when the reply is complete, the final view shows it anyway
                 yield "".join(pieces)
+            shown = time.monotonic()
         if "error" in result:
             raise result["error"]
         yield result["view"]
@@ -694,6 +703,7 @@ def create(
     voice: Voice = offline_voice,
     local: bool = True,
 ) -> tuple[Web, gr.Blocks]:
+    load_model()  # the classifier's weights, read now rather than during the first rep's first turn
     trainer = TrainerApp(catalog, store, Sessions(catalog, voice=voice, checkpointer=checkpointer))
     web = Web(trainer, local=local)
     demo = web.build()
@@ -711,19 +721,21 @@ def launch(
     quiet: bool = True,
 ) -> tuple[gr.Blocks, str]:
     """Start the server without blocking; returns the app and its URL."""
-    login = needs_login(host, store.user_count())
-    if login and store.user_count() == 0:
+    local = host in LOCAL_HOSTS
+    if needs_login(host, 0) and store.user_count() == 0:
         raise StoreError(
             f"--host {host}: the app would be reachable from other machines and no users exist; "
             "add one with `trainer users add NAME --role manager --team T` first"
         )
-    _, demo = create(catalog, store, checkpointer, voice=voice, local=not login)
+    _, demo = create(catalog, store, checkpointer, voice=voice, local=local)
     demo.launch(
         server_name=host,
         server_port=port,
         prevent_thread_lock=True,
         quiet=quiet,
-        auth=(lambda username, password: check_login(store, username, password)) if login else None,
+        # Always behind the login check: on localhost it lets everyone in while no accounts exist
+        # (StoredTokens' open_when_empty), and asks for sign-in from the moment the first is added.
+        auth=lambda username, password: check_login(store, username, password),
         auth_message=LOGIN_MESSAGE,
         max_threads=CONCURRENCY,
         show_error=False,
@@ -734,6 +746,9 @@ def launch(
         mcp_server=False,
         pwa=False,
     )
-    demo.server_app.tokens = StoredTokens(store)  # type: ignore[union-attr]
+    demo.server_app.tokens = StoredTokens(store, open_when_empty=local)  # type: ignore[union-attr]
+    queue_poll = float(os.environ.get("TRAINER_QUEUE_POLL", QUEUE_POLL))
+    if hasattr(demo._queue, "sleep_when_free"):
+        demo._queue.sleep_when_free = queue_poll
     url = demo.local_url or f"http://{host}:{port}/"
     return demo, url

@@ -12,12 +12,12 @@ import hmac
 import secrets
 from collections.abc import Iterator, MutableMapping
 
-from trainer.store import SessionRow, Store, StoreError, User
+from trainer.store import LOCAL_NAME, SessionRow, Store, StoreError, User
 
 # scrypt with n=2**14, r=8 (16 MiB, ~50 ms): the standard interactive-login setting.
 _N, _R, _P, _LEN = 2**14, 8, 1, 32
 
-LOCAL_USER = User(name="you", role="rep", team="")
+LOCAL_USER = User(name=LOCAL_NAME, role="rep", team="")
 
 
 class AccessDenied(PermissionError):
@@ -105,14 +105,16 @@ class StoredTokens(MutableMapping[str, str]):
     every login of the user who signs out.
     """
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, open_when_empty: bool = False) -> None:
+        self.store, self.open_when_empty = store, open_when_empty
 
     def _hash(self, key: str) -> str:
         return key[1:] if key.startswith("#") else self.store.token_hash(key)
 
     def __getitem__(self, key: str) -> str:
         user = self.store.login_user(self._hash(key)) if key else None
+        if user is None and self.open_when_empty and self.store.user_count() == 0:
+            return LOCAL_NAME  # no accounts yet on a local app: everyone is the local practice user
         if user is None:
             raise KeyError(key)
         return user

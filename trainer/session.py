@@ -24,6 +24,11 @@ from trainer.persona import mood
 from trainer.schema import Assessment, PersonaState, Scorecard, Turn
 from trainer.voice import Voice, offline_voice
 
+# One checkpoint per finished run (a turn), not per graph step: the head is always a finished run, and
+# rewind goes back by whole turns, so the step checkpoints were never read; skipping them saves about
+# two thirds of a turn's CPU. A run that fails leaves no finished checkpoint, so the head stays put.
+DURABILITY = "exit"
+
 
 class SessionError(ValueError):
     """A request the session cannot take (unknown id, ended session, empty turn)."""
@@ -121,7 +126,9 @@ class Sessions:
         self.catalog.scenario(scenario_id)  # fail early, with the catalog's message
         session_id = session_id or uuid.uuid4().hex[:12]
         seed = secrets.randbelow(2**31) if seed is None else seed
-        self.graph.invoke({"scenario_id": scenario_id, "seed": seed}, self._config(session_id))
+        self.graph.invoke(
+            {"scenario_id": scenario_id, "seed": seed}, self._config(session_id), durability=DURABILITY
+        )
         return self.view(session_id)
 
     def view(self, session_id: str) -> SessionView:
@@ -140,10 +147,11 @@ class Sessions:
             raise SessionError(f"session {session_id} has ended; start a new one")
         config = self._config(session_id, head.config["configurable"].get("checkpoint_id"))
         if on_token is None:
-            self.graph.invoke({"pending": text}, config)
+            self.graph.invoke({"pending": text}, config, durability=DURABILITY)
         else:
             config["configurable"]["stream_tokens"] = True  # tells the voice someone is listening
-            for chunk in self.graph.stream({"pending": text}, config, stream_mode="custom"):
+            chunks = self.graph.stream({"pending": text}, config, stream_mode="custom", durability=DURABILITY)
+            for chunk in chunks:
                 if isinstance(chunk, dict) and chunk.get("token"):
                     on_token(chunk["token"])
         return self.view(session_id)

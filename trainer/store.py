@@ -23,6 +23,7 @@ from trainer.paths import data_dir
 from trainer.schema import Scorecard
 
 ROLES = ("rep", "manager")
+LOCAL_NAME = "you"  # the no-login practice user on localhost; no account may take the name
 
 
 class StoreError(ValueError):
@@ -236,6 +237,8 @@ class Store:
         name, team = name.strip(), team.strip()
         if not name or any(c.isspace() for c in name):
             raise StoreError(f"user name {name!r}: use one word without spaces")
+        if name == LOCAL_NAME:
+            raise StoreError(f"user name {name!r} is kept for local practice without sign-in; pick another")
         if role not in ROLES:
             raise StoreError(f"--role: {role!r} is not one of {', '.join(ROLES)}")
         with self.db.connect() as conn:
