@@ -220,7 +220,10 @@ def main() -> None:
     errors: list[str] = []
     lock = threading.Lock()
     cpu_at_start: list[float] = []
-    barrier = threading.Barrier(args.sessions, action=lambda: cpu_at_start.append(cpu_seconds(server.pid)))
+    barrier = threading.Barrier(
+        args.sessions,
+        action=lambda: cpu_at_start.extend([cpu_seconds(server.pid), cpu_seconds(os.getpid())]),
+    )
 
     def rep(n: int) -> None:
         """One browser tab's worth of traffic: the same queue/join + SSE calls the page makes."""
@@ -257,6 +260,7 @@ def main() -> None:
         list(pool.map(rep, range(args.sessions)))
     wall = time.perf_counter() - began
     cpu = cpu_seconds(server.pid) - cpu_at_start[0] if cpu_at_start else 0.0
+    client_cpu = cpu_seconds(os.getpid()) - cpu_at_start[1] if cpu_at_start else 0.0
     server.terminate()
     server.wait(timeout=10)
 
@@ -272,6 +276,7 @@ def main() -> None:
         print(f"overhead over the model's {args.delay:.2f} s at p95: {p95 - args.delay:+.2f} s")
         per_turn = 1000 * cpu / len(latencies)
         print(f"app CPU per turn (send + after_turn, model server included): {per_turn:.1f} ms")
+        print(f"load generator CPU per turn (same machine): {1000 * client_cpu / len(latencies):.1f} ms")
     print(f"errors: {len(errors)}")
     for line in errors[:10]:
         print("  " + line)

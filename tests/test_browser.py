@@ -138,6 +138,7 @@ def test_assign_practise_score_and_review_in_a_real_browser(server, browser):
         expect(box).to_have_value(line)
         rep.click("#send")
         expect(rep.locator("#chat .chips")).to_have_count(n)  # a live chip on every turn sent
+    expect(box).to_have_attribute("placeholder", "Ask your next question…")
     expect(rep.locator("#mood")).to_contain_text("Mood")
     rep.wait_for_timeout(600)  # let the side panels settle before the picture (not an assertion)
     rep.screenshot(path=ARTIFACTS / "03-rep-chat.png", full_page=True)

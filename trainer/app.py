@@ -250,7 +250,8 @@ class Web:
             view = self.trainer.view(user, session_id)
             rewind = self._rewind_choices(user, session_id, training, view)
             if not self.trainer.store.session(session_id).ended:  # type: ignore[union-attr]
-                return views.mood_html(view, training), "", rewind, gr.skip(), None, None, gr.skip()
+                follow = gr.update(placeholder="Ask your next question…")
+                return views.mood_html(view, training), "", rewind, gr.skip(), None, None, follow
             card, row, md, js = self._finished(user, session_id, view.scenario_id)
         except USER_ERRORS as exc:
             raise gr.Error(str(exc)) from None
