@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
-from langgraph.config import get_config, get_stream_writer
+from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
 
 from trainer.assess import assess_turn
@@ -45,6 +45,15 @@ def add_usage(state: SessionState, said: Utterance) -> SessionState:
     if said.note:
         notes.append({"turn": trainee_turns(state), "note": said.note})
     return {"usage": usage, "voice_notes": notes}
+
+
+def listener() -> Callable[[str], None] | None:
+    """Who hears the reply as it is spoken: the `on_token` the caller put in this run's config.
+
+    A plain callback rather than LangGraph's stream writer, so a turn runs inline in the caller's
+    thread (LangGraph's fast path) instead of on a background thread per step.
+    """
+    return get_config().get("configurable", {}).get("on_token")
 
 
 def trainee_turns(state: SessionState) -> int:
@@ -105,8 +114,7 @@ def build_graph(
     def say(state: SessionState, current: PersonaState, plan: ReplyPlan) -> Utterance:
         """Voice the plan, streaming its words to a listener; remember which authored lines were spoken."""
         scenario, persona = parts(state)
-        writer = get_stream_writer()
-        streaming = bool(get_config().get("configurable", {}).get("stream_tokens"))
+        hear = listener()
         said = voice(
             VoiceRequest(
                 persona=persona,
@@ -116,11 +124,11 @@ def build_graph(
                 turns=[Turn(**t) for t in state["turns"]],
                 seed=state.get("seed", 0),
                 turn_number=trainee_turns(state),
-                on_token=(lambda token: writer({"token": token})) if streaming else None,
+                on_token=hear,
             )
         )
-        if not said.streamed:
-            writer({"token": said.text})
+        if hear is not None and not said.streamed:
+            hear(said.text)
         current.used_lines += said.used
         return said
 
@@ -149,7 +157,8 @@ def build_graph(
             closing.add("reaction", "goodbye")
         if not closing.parts:
             return {"persona": after.model_dump()}
-        get_stream_writer()({"token": " "})
+        if (hear := listener()) is not None:
+            hear(" ")
         said = say(state, after, closing)
         *earlier, last = state["turns"]
         return {

@@ -146,14 +146,9 @@ class Sessions:
         if head.values["persona"].get("ended"):
             raise SessionError(f"session {session_id} has ended; start a new one")
         config = self._config(session_id, head.config["configurable"].get("checkpoint_id"))
-        if on_token is None:
-            self.graph.invoke({"pending": text}, config, durability=DURABILITY)
-        else:
-            config["configurable"]["stream_tokens"] = True  # tells the voice someone is listening
-            chunks = self.graph.stream({"pending": text}, config, stream_mode="custom", durability=DURABILITY)
-            for chunk in chunks:
-                if isinstance(chunk, dict) and chunk.get("token"):
-                    on_token(chunk["token"])
+        if on_token is not None:
+            config["configurable"]["on_token"] = on_token  # graph.listener(): the voice speaks into it
+        self.graph.invoke({"pending": text}, config, durability=DURABILITY)
         return self.view(session_id)
 
     def history(self, session_id: str) -> list[SessionView]:
