@@ -715,7 +715,9 @@ def serve(
         )
     except StoreError as exc:
         raise UsageError(str(exc)) from None
-    login = "sign-in required" if demo.auth else "no sign-in needed on this machine"
+    login = "sign-in required"
+    if store.user_count() == 0:
+        login = "no sign-in needed on this machine until you add users"
     out.print(f"Discovery Trainer is running at [bold]{url}[/bold]  ({login}; Ctrl+C to stop)")
     out.print(f"[dim]Personas speak through: {settings.describe()}[/dim]")
     demo.block_thread()
