@@ -124,6 +124,27 @@ def test_monologue_costs_listening():
     assert any("monologue" in e.note for e in rambling.evidence["listening"])
 
 
+def test_customer_focus_counts_talk_not_turns():
+    """Same turns about them and about us; a long product monologue costs more than a one-line aside."""
+    questions = [
+        "What's behind the pressure on costs this year?",
+        "How is your team coping with all of this?",
+        "What would a good outcome look like for you personally?",
+    ]
+    aside = "Our platform cuts costs by 30%."
+    monologue = " ".join(
+        [
+            "Our platform cuts costs by 30% and our customers love the dashboard.",
+            "We integrate with every ERP out of the box and include migration at no charge.",
+            "The enterprise licence is ninety dollars per seat and we have a discount this month.",
+        ]
+    )
+    brief = grade_transcript(conversation(*questions[:2], aside, questions[2]))
+    long = grade_transcript(conversation(*questions[:2], monologue, questions[2]))
+    assert [t["focus"] for t in brief.turns] == [t["focus"] for t in long.turns]
+    assert long.dimensions["customer_focus"] < brief.dimensions["customer_focus"] - 15
+
+
 @pytest.mark.parametrize("scenario_id", SEED_SCENARIOS)
 def test_sessions_rank_excellent_above_mediocre_above_poor(sessions, catalog, scenario_id):
     """Both with the scenario known (layers opened) and as a bare transcript (a real call)."""

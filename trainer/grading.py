@@ -34,18 +34,24 @@ def _words(text: str) -> int:
 def _customer_focus(
     assessments: Sequence[Assessment], first_pain: int | None
 ) -> tuple[float, list[Evidence]]:
-    """Share of customer turns; a pitch before any pain was uncovered weighs double."""
+    """Share of the rep's talk that is about them, counted in words; a pitch before any pain was
+    uncovered weighs double.
+
+    Words, not turns: a two-minute product monologue costs more than a one-line aside, and a short
+    reflection counts for what it is (MI raters and buyers both hear the talk, not the turn count).
+    """
     customer = pitch = 0.0
     evidence = []
     for a in assessments:
         if a.move in NOT_SCORED_FOR_FOCUS:
             continue
+        size = max(1, _words(a.text))
         if a.focus == "customer" or a.move == "insight":
-            customer += 1
+            customer += size
             evidence.append(_ev(a, "about them"))
         elif a.focus == "pitch":
             early = first_pain is None or a.turn < first_pain
-            pitch += 2 if early else 1
+            pitch += size * (2 if early else 1)
             evidence.append(_ev(a, "pitch before any pain was uncovered" if early else "pitch"))
     if customer + pitch == 0:
         return 50.0, evidence
