@@ -1,6 +1,6 @@
 """Load test of the web app: N reps chatting at once against a model server that takes 1.0 s per reply.
 
-Starts a local OpenAI-compatible fake (stdlib, streaming and not, fixed delay), the app in this process with
+Starts a local OpenAI-compatible fake (stdlib, streaming and not, fixed delay) and the app, each in its own process, with
 the LLM voice pointed at it, then N gradio_client sessions that each start a scenario and send turns.
 Prints turn-latency percentiles, the app's CPU per turn and errors; asserts nothing (the figures are
 for people). Each rep pauses a few seconds before every question, as people do while they read the
@@ -163,13 +163,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def serve(delay: float) -> None:
-    """The server side, in its own process: the fake model and the app; prints the app's URL, then waits."""
+def serve_model(delay: float) -> None:
+    """The model server, in its own process as a real one would be; prints its URL, then waits."""
+    _, base_url = fake_model_server(delay)
+    print(base_url, flush=True)
+    threading.Event().wait()
+
+
+def serve(base_url: str) -> None:
+    """The app, in its own process, with the LLM voice pointed at the model server; prints its URL."""
     from trainer.app import launch
     from trainer.catalog import load_catalog
     from trainer.store import open_store
 
-    _, base_url = fake_model_server(delay)
     voice = model_voice(base_url)
     # Warm the OpenAI client once (it builds its response models lazily), as any running server would be.
     voice.chat_model.complete(
@@ -178,7 +184,7 @@ def serve(delay: float) -> None:
     folder = Path(tempfile.mkdtemp(prefix="trainer-load-"))
     store = open_store(f"sqlite:///{folder / 'trainer.db'}")
     demo, url = launch(load_catalog(), store, store.db.checkpointer(), port=free_port(), voice=voice)
-    print(url, base_url, flush=True)
+    print(url, flush=True)
     demo.block_thread()
 
 
@@ -194,21 +200,30 @@ def main() -> None:
         "--think", default="3:8", help="MIN:MAX seconds a rep reads the reply and types the next question"
     )
     parser.add_argument("--burst", action="store_true", help="no pauses: all reps send each turn at once")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", metavar="MODEL_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--model-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.model_server:
+        serve_model(args.delay)
+        return
     if args.serve:
-        serve(args.delay)
+        serve(args.serve)
         return
 
-    # The app runs in its own process, as in production, so the clients' work does not share its GIL.
-    server = subprocess.Popen(
-        [sys.executable, os.environ.get("LOAD_SERVER", __file__), "--serve", "--delay", str(args.delay)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
-    )
-    assert server.stdout is not None
-    url, base_url = server.stdout.readline().split()
+    # The model server and the app each run in their own process, as in production, so neither they
+    # nor the clients share a GIL.
+    def start(*flags: str) -> tuple[subprocess.Popen[str], str]:
+        process = subprocess.Popen(
+            [sys.executable, os.environ.get("LOAD_SERVER", __file__), *flags],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+        )
+        assert process.stdout is not None
+        return process, process.stdout.readline().strip()
+
+    model, base_url = start("--model-server", "--delay", str(args.delay))
+    server, url = start("--serve", base_url)
     low, high = (0.0, 0.0) if args.burst else (float(x) for x in args.think.split(":"))
     pacing = f"reps pause {low:g}-{high:g} s before each turn"
     if args.burst:
@@ -261,8 +276,9 @@ def main() -> None:
     wall = time.perf_counter() - began
     cpu = cpu_seconds(server.pid) - cpu_at_start[0] if cpu_at_start else 0.0
     client_cpu = cpu_seconds(os.getpid()) - cpu_at_start[1] if cpu_at_start else 0.0
-    server.terminate()
-    server.wait(timeout=10)
+    for process in (server, model):
+        process.terminate()
+        process.wait(timeout=10)
 
     print(
         f"sessions {args.sessions}, turns each {args.turns}, turns played {len(latencies)}, wall {wall:.1f} s"
@@ -275,7 +291,7 @@ def main() -> None:
         )
         print(f"overhead over the model's {args.delay:.2f} s at p95: {p95 - args.delay:+.2f} s")
         per_turn = 1000 * cpu / len(latencies)
-        print(f"app CPU per turn (send + after_turn, model server included): {per_turn:.1f} ms")
+        print(f"app CPU per turn (send + after_turn): {per_turn:.1f} ms")
         print(f"load generator CPU per turn (same machine): {1000 * client_cpu / len(latencies):.1f} ms")
     print(f"errors: {len(errors)}")
     for line in errors[:10]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from itertools import pairwise
 
 import gradio as gr
@@ -12,7 +13,22 @@ from tests.conftest import script
 from trainer.app import Web
 from trainer.app_views import esc
 from trainer.store import open_store
-from trainer.voice import offline_voice
+from trainer.voice import Utterance, VoiceRequest, offline_voice
+
+
+def word_by_word(pause: float):
+    """A model-like voice: the authored line, sent to the listener one word at a time."""
+
+    def voice(req: VoiceRequest) -> Utterance:
+        said = offline_voice(req)
+        if req.on_token is None:
+            return said
+        for n, word in enumerate(said.text.split(" ")):
+            req.on_token(word if n == 0 else " " + word)
+            time.sleep(pause)
+        return Utterance(said.text, said.used, streamed=True)
+
+    return voice
 
 
 def request(name: str | None) -> gr.Request:
@@ -39,6 +55,23 @@ def test_a_reply_streams_in_pieces_then_the_panels_show_chips_and_mood(tmp_path,
     mood, card, rewind, *_ = web.after_turn(session_id, "Training", ravi)
     assert "Mood" in mood and card == ""
     assert [value for _, value in rewind["choices"]] == [0]
+
+
+@pytest.mark.parametrize("pause", [0.03, 0.0])
+def test_model_tokens_show_in_batches_and_a_reply_that_comes_at_once_shows_once(tmp_path, catalog, pause):
+    web = Web(make_world(tmp_path, catalog, voice=word_by_word(pause)).app, local=False)
+    ravi = request("ravi")
+    session_id = web.start("s:vp_budget_review", "Training", ravi)[0]
+    steps = list(web.send(script("vp_budget_review", "discovery")[0], session_id, "Training", ravi))
+    replies = [chat[-1]["content"] for chat, _ in steps]
+    words = len(replies[-1].split(" "))
+    assert replies[0] == "…" and words > 5
+    partial = replies[1:-1]
+    assert all(b.startswith(a) for a, b in pairwise([*partial, replies[-1]]))
+    if pause:  # a trickle: the reply grows on screen, a few words per update, not one update per word
+        assert 2 <= len(partial) < words
+    else:  # all at once: straight to the final view (one update, not a partial then the same again)
+        assert partial == []
 
 
 def test_a_model_failure_shows_in_the_chat_and_the_same_text_can_be_resent(tmp_path, catalog):

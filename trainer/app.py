@@ -278,13 +278,14 @@ class Web:
 
         threading.Thread(target=work, daemon=True).start()
         done = False
-        shown = time.monotonic()
         while not done:
             batch = [tokens.get()]
-            # Gather what arrives until STREAM_BATCH after the last screen update (one update per batch,
-            # not per token), but stop waiting the moment the reply is complete.
+            # Gather what arrives within STREAM_BATCH of the batch's first token (one screen update per
+            # batch, not per token), but stop waiting the moment the reply is complete: a reply that
+            # arrives at once then goes out with the final view in a single update.
+            until = time.monotonic() + STREAM_BATCH
             while batch[-1] is not None:
-                left = shown + STREAM_BATCH - time.monotonic()
+                left = until - time.monotonic()
                 try:
                     batch.append(tokens.get(timeout=left) if left > 0 else tokens.get_nowait())
                 except queue.Empty:
@@ -295,7 +296,6 @@ class Web:
                 yield from _reveal(pieces[0])  # a whole authored line: reveal it in steps
             elif pieces and not done:  # when the reply is complete, the final view shows it anyway
                 yield "".join(pieces)
-            shown = time.monotonic()
         if "error" in result:
             raise result["error"]
         yield result["view"]
