@@ -1,7 +1,8 @@
 """Load test of the web app: N reps chatting at once against a model server that takes 1.0 s per reply.
 
-Starts a local OpenAI-compatible fake (stdlib, streaming and not, fixed delay) and the app, each in its own process, with
-the LLM voice pointed at it, then N gradio_client sessions that each start a scenario and send turns.
+Starts a local OpenAI-compatible fake (stdlib, streaming and not, fixed delay) and the app, each in its
+own process, with the LLM voice pointed at the fake; then N simulated browser tabs (Gradio's queue
+protocol over httpx) that each start a scenario and send turns.
 Prints turn-latency percentiles, the app's CPU per turn and errors; asserts nothing (the figures are
 for people). Each rep pauses a few seconds before every question, as people do while they read the
 reply and type; `--burst` drops the pauses and has all reps press Enter in the same instant.
