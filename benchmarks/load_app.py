@@ -266,7 +266,6 @@ def main() -> None:
                 started = time.perf_counter()
                 try:
                     output = page.call("send", [LINES[turn % len(LINES)], None, "Training"])
-                    page.call("after_turn", [None, "Training"])  # the page chains it: mood, rewind points
                     reply = json.dumps(output[0])
                     if "could not answer" in reply:
                         raise RuntimeError(reply[:160])
@@ -300,7 +299,7 @@ def main() -> None:
         print(f"overhead over the model's {args.delay:.2f} s at p95: {p95 - args.delay:+.2f} s")
         per_turn = 1000 * cpu / len(latencies)
         print(
-            f"app CPU per turn (send + after_turn): {per_turn:.1f} ms "
+            f"app CPU per turn: {per_turn:.1f} ms "
             f"(beyond its idle {100 * idle:.1f}% of a core, Gradio's queue polling)"
         )
         print(f"load generator CPU per turn (same machine): {1000 * client_cpu / len(latencies):.1f} ms")

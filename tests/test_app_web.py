@@ -46,15 +46,15 @@ def test_a_reply_streams_in_pieces_then_the_panels_show_chips_and_mood(tmp_path,
     session_id = started[0]
     steps = list(web.send(script("vp_budget_review", "discovery")[0], session_id, "Training", ravi))
     assert steps[0][1] == ""  # the box clears as soon as the turn is sent
-    replies = [chat[-1]["content"] for chat, _ in steps]
+    replies = [step[0][-1]["content"] for step in steps]
     growing = [r for r in replies if r != "…"]
     assert len(set(growing)) >= 3  # several partial replies before the whole one
     assert all(b.startswith(a) for a, b in pairwise(growing))
-    final_chat = steps[-1][0]
+    final_chat, message, mood, card, rewind, *_ = steps[-1]
     assert "chip-customer" in final_chat[-2]["content"]
-    mood, card, rewind, *_ = web.after_turn(session_id, "Training", ravi)
     assert "Mood" in mood and card == ""
     assert [value for _, value in rewind["choices"]] == [0]
+    assert "value" not in message  # what the rep typed meanwhile stays in the box
 
 
 @pytest.mark.parametrize("pause", [0.03, 0.0])
@@ -63,7 +63,7 @@ def test_model_tokens_show_in_batches_and_a_reply_that_comes_at_once_shows_once(
     ravi = request("ravi")
     session_id = web.start("s:vp_budget_review", "Training", ravi)[0]
     steps = list(web.send(script("vp_budget_review", "discovery")[0], session_id, "Training", ravi))
-    replies = [chat[-1]["content"] for chat, _ in steps]
+    replies = [step[0][-1]["content"] for step in steps]
     words = len(replies[-1].split(" "))
     assert replies[0] == "…" and words > 5
     partial = replies[1:-1]
@@ -87,10 +87,10 @@ def test_a_model_failure_shows_in_the_chat_and_the_same_text_can_be_resent(tmp_p
     ravi = request("ravi")
     session_id = web.start("s:vp_budget_review", "Training", ravi)[0]
     line = script("vp_budget_review", "discovery")[0]
-    *_, (chat, message) = web.send(line, session_id, "Training", ravi)
+    *_, (chat, message, *_) = web.send(line, session_id, "Training", ravi)
     assert "could not answer" in chat[-1]["content"] and "model server unreachable" in chat[-1]["content"]
     assert message == line  # still in the box: press Send again
-    *_, (resent, _) = web.send(message, session_id, "Training", ravi)
+    *_, (resent, *_) = web.send(message, session_id, "Training", ravi)
     assert [m["role"] for m in resent] == ["assistant", "user", "assistant"]
     assert resent[1]["content"].startswith(esc(line))
 
@@ -100,8 +100,7 @@ def test_the_persona_ending_the_meeting_shows_the_scorecard_and_downloads(tmp_pa
     ravi = request("ravi")
     session_id = web.start("s:vp_budget_review", "Training", ravi)[0]
     for line in script("vp_budget_review", "pitch") * 3:
-        list(web.send(line, session_id, "Training", ravi))
-        _, card, _, files, md, js, message = web.after_turn(session_id, "Training", ravi)
+        *_, (_, message, _, card, _, files, md, js) = web.send(line, session_id, "Training", ravi)
         if card:
             break
     assert "Not yet" in card and "Pass mark" in card

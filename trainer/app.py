@@ -206,57 +206,58 @@ class Web:
     def send(self, text: str, session_id: str, mode: str, request: gr.Request) -> Iterator[tuple]:
         """Play one turn and stream the reply into the chat; a model failure shows there and can be resent.
 
-        Outputs are only the chat and the message box: every other panel is refreshed once, by
-        `after_turn`, because Gradio re-renders the config of each output it is told to skip.
+        One event per turn: the side panels (mood, scorecard, rewind points, downloads) ride along,
+        unchanged while the reply streams (Gradio sends an empty diff for them) and refreshed with
+        the final view. A second chained event per turn cost about a fifth of a turn's CPU.
         """
         user = self.user(request)
         training = mode != "Assessment"
         if not session_id:
             raise gr.Error("Start a session first: pick a scenario and press Start.")
         if not (text or "").strip():
-            yield gr.skip(), gr.skip()
+            yield gr.skip()
             return
         try:
-            history = views.chat_messages(self.trainer.view(user, session_id), training)
+            before = self.trainer.view(user, session_id)
         except USER_ERRORS as exc:
             raise gr.Error(str(exc)) from None
+        history = views.chat_messages(before, training)
+        # As they are on screen: plain values, not updates (an update rebuilds the component's config).
+        panels = (views.mood_html(before, training), "", None, gr.skip(), None, None)
         mine = {"role": "user", "content": views.esc(text.strip())}
-        yield [*history, mine, {"role": "assistant", "content": "…"}], ""
+        yield [*history, mine, {"role": "assistant", "content": "…"}], "", *panels
         try:
             view = None
             so_far = ""
             for item in self._play(user, session_id, text):
                 if isinstance(item, str):
                     so_far += item
-                    yield [*history, mine, {"role": "assistant", "content": so_far}], gr.skip()
+                    yield [*history, mine, {"role": "assistant", "content": so_far}], gr.skip(), *panels
                 else:
                     view = item
         except USER_ERRORS as exc:
-            yield history, text
+            yield history, text, *panels
             raise gr.Error(str(exc)) from None
         except Exception as exc:  # the model backend failed: say so, keep the text to resend
-            yield [*history, mine, views.error_message(exc)], text
+            yield [*history, mine, views.error_message(exc)], text, *panels
             return
         assert view is not None
-        yield views.chat_messages(view, training), gr.skip()
+        yield views.chat_messages(view, training), *self._after_turn(user, view, training)
 
-    def after_turn(self, session_id: str, mode: str, request: gr.Request) -> tuple:
-        """Mood, rewind points and, once the persona has ended the meeting, the scorecard and downloads."""
-        user = self.user(request)
-        training = mode != "Assessment"
-        if not session_id:
-            return ("",) * 2 + (gr.skip(),) * 5
+    def _after_turn(self, user: User, view: SessionView, training: bool) -> tuple:
+        """Message box, mood, scorecard, rewind points, downloads: and once the persona has ended the
+        meeting, the scorecard and the downloads."""
+        rewind = self._rewind_choices(user, view.id, training, view)
+        mood = views.mood_html(view, training)
+        if not self.trainer.store.session(view.id).ended:  # type: ignore[union-attr]
+            follow = gr.update(placeholder="Ask your next question…")
+            return follow, mood, "", rewind, gr.skip(), None, None
         try:
-            view = self.trainer.view(user, session_id)
-            rewind = self._rewind_choices(user, session_id, training, view)
-            if not self.trainer.store.session(session_id).ended:  # type: ignore[union-attr]
-                follow = gr.update(placeholder="Ask your next question…")
-                return views.mood_html(view, training), "", rewind, gr.skip(), None, None, follow
-            card, row, md, js = self._finished(user, session_id, view.scenario_id)
+            card, row, md, js = self._finished(user, view.id, view.scenario_id)
         except USER_ERRORS as exc:
             raise gr.Error(str(exc)) from None
         ended = gr.update(value="", interactive=False, placeholder="Session ended: see your scorecard below.")
-        return views.mood_html(view, training), card, rewind, row, md, js, ended
+        return ended, mood, card, rewind, row, md, js
 
     def _play(self, user: User, session_id: str, text: str) -> Iterator[str | SessionView]:
         """Yield the reply's pieces as they are spoken, then the session view; errors are re-raised here."""
@@ -647,14 +648,9 @@ class Web:
                 [send.click, message.submit],
                 self.send,
                 [message, session_id, mode],
-                [chat, message],
+                play_outputs,
                 api_name="send",
-            ).then(
-                self.after_turn,
-                [session_id, mode],
-                [mood, scorecard, rewind_to, practice_files, md_file, js_file, message],
-                api_name="after_turn",
-                show_progress="hidden",  # a quick refresh of the side panels: no spinners over them
+                show_progress_on=[chat],  # the side panels ride along: no spinners over them
             )
             end.click(self.end, [session_id, mode], play_outputs, api_name="end")
             rewind.click(self.rewind, [rewind_to, session_id, mode], play_outputs, api_name="rewind")
