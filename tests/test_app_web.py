@@ -106,6 +106,8 @@ def test_the_persona_ending_the_meeting_shows_the_scorecard_and_downloads(tmp_pa
     assert "Not yet" in card and "Pass mark" in card
     assert message["interactive"] is False
     assert files["visible"] is True and md["value"].endswith(".md") and js["value"].endswith(".json")
+    with pytest.raises(gr.Error, match="has ended"):  # refused before any output: the scorecard stays
+        next(web.send("One more question?", session_id, "Training", ravi))
 
 
 def test_without_sign_in_only_the_local_no_users_mode_gets_a_user(tmp_path, catalog):

@@ -39,7 +39,7 @@ from trainer.voice import Voice, offline_voice
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 USER_ERRORS = (AccessDenied, SessionError, StoreError, TranscriptError, CatalogError)
 CONCURRENCY = 128  # events running at once, per event and in total: 50 reps must not queue behind each other
-QUEUE_POLL = 0.005  # s; Gradio's queue polls for new events every 1 ms, burning ~6% of a core when idle
+QUEUE_POLL = 0.005  # s between Gradio's queue polls for new events (its 1 ms costs ~8% of a core idle)
 STREAM_PACE = 0.02  # seconds between chunks when a finished reply is revealed progressively
 STREAM_CHUNKS = 10
 STREAM_BATCH = 0.05  # seconds of model tokens gathered into one screen update
@@ -219,8 +219,10 @@ class Web:
             return
         try:
             before = self.trainer.view(user, session_id)
+            if self.trainer.store.session(session_id).ended:  # type: ignore[union-attr]
+                raise SessionError("This session has ended. Start a new one, or rewind in training mode.")
         except USER_ERRORS as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(str(exc)) from None  # before any output: the scorecard on screen stays
         history = views.chat_messages(before, training)
         # As they are on screen: plain values, not updates (an update rebuilds the component's config).
         panels = (views.mood_html(before, training), "", None, gr.skip(), None, None)
@@ -245,8 +247,8 @@ class Web:
         yield views.chat_messages(view, training), *self._after_turn(user, view, training)
 
     def _after_turn(self, user: User, view: SessionView, training: bool) -> tuple:
-        """Message box, mood, scorecard, rewind points, downloads: and once the persona has ended the
-        meeting, the scorecard and the downloads."""
+        """The panels after a turn: message box, mood, rewind points, and, once the persona has ended
+        the meeting, the scorecard and the downloads."""
         rewind = self._rewind_choices(user, view.id, training, view)
         mood = views.mood_html(view, training)
         if not self.trainer.store.session(view.id).ended:  # type: ignore[union-attr]
@@ -744,8 +746,7 @@ def launch(
         pwa=False,
     )
     demo.server_app.tokens = StoredTokens(store, open_when_empty=local)  # type: ignore[union-attr]
-    queue_poll = float(os.environ.get("TRAINER_QUEUE_POLL", QUEUE_POLL))
-    if hasattr(demo._queue, "sleep_when_free"):
-        demo._queue.sleep_when_free = queue_poll
+    if hasattr(demo._queue, "sleep_when_free"):  # a private knob of Gradio's queue; skipped if it goes
+        demo._queue.sleep_when_free = QUEUE_POLL
     url = demo.local_url or f"http://{host}:{port}/"
     return demo, url
