@@ -215,7 +215,7 @@ def main() -> None:
     # nor the clients share a GIL.
     def start(*flags: str) -> tuple[subprocess.Popen[str], str]:
         process = subprocess.Popen(
-            [sys.executable, os.environ.get("LOAD_SERVER", __file__), *flags],
+            [sys.executable, __file__, *flags],
             stdout=subprocess.PIPE,
             text=True,
             env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
