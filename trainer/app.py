@@ -218,9 +218,7 @@ class Web:
             yield gr.skip()
             return
         try:
-            before = self.trainer.view(user, session_id)
-            if self.trainer.store.session(session_id).ended:  # type: ignore[union-attr]
-                raise SessionError("This session has ended. Start a new one, or rewind in training mode.")
+            before = self.trainer.playable_view(user, session_id)
         except USER_ERRORS as exc:
             raise gr.Error(str(exc)) from None  # before any output: the scorecard on screen stays
         history = views.chat_messages(before, training)
@@ -251,7 +249,7 @@ class Web:
         the meeting, the scorecard and the downloads."""
         rewind = self._rewind_choices(user, view.id, training, view)
         mood = views.mood_html(view, training)
-        if not self.trainer.store.session(view.id).ended:  # type: ignore[union-attr]
+        if not view.ended:  # the session was live when sent; only the persona can have ended it
             follow = gr.update(placeholder="Ask your next question…")
             return follow, mood, "", rewind, gr.skip(), None, None
         try:

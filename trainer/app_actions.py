@@ -152,13 +152,23 @@ class TrainerApp:
             raise AccessDenied("No such session, or it is not yours to open.")
         return row
 
+    def _playable(self, user: User, session_id: str) -> SessionRow:
+        """The owner's session, if it can still take a turn."""
+        row = self._own_live(user, session_id)
+        if row.ended:
+            raise SessionError("This session has ended. Start a new one, or rewind in training mode.")
+        return row
+
+    def playable_view(self, user: User, session_id: str) -> SessionView:
+        """The session as it stands, if the rep may send a turn in it (checked before any output)."""
+        self._playable(user, session_id)
+        return self.sessions.view(session_id)
+
     def send(
         self, user: User, session_id: str, text: str, on_token: Callable[[str], None] | None = None
     ) -> SessionView:
         """One rep turn; a backend failure raises and leaves the session as it was, ready to resend."""
-        row = self._own_live(user, session_id)
-        if row.ended:
-            raise SessionError("This session has ended. Start a new one, or rewind in training mode.")
+        row = self._playable(user, session_id)
         if self.streams and on_token is not None:
             view = self.sessions.send(session_id, text, on_token=on_token)  # type: ignore[call-arg]
         else:
