@@ -24,6 +24,7 @@ class Fault:
     status: int | None = None  # answer with this HTTP status
     retry_after: str | None = None  # Retry-After header value
     delay: float = 0.0  # seconds to wait before answering (longer than the client timeout = a timeout)
+    cut_after: int | None = None  # stream this many words, then drop the connection mid-reply
 
 
 def default_reply(body: dict[str, Any]) -> str:
@@ -87,7 +88,9 @@ class FakeOpenAI:
                             "path": self.path,
                             "body": body,
                             "headers": dict(self.headers.items()),
-                            "fault": fault.status or (f"delay {fault.delay}" if fault.delay else None),
+                            "fault": fault.status
+                            or (f"delay {fault.delay}" if fault.delay else None)
+                            or (f"cut after {fault.cut_after}" if fault.cut_after is not None else None),
                             "at": time.monotonic(),
                         }
                     )
@@ -99,7 +102,7 @@ class FakeOpenAI:
                     return
                 text = server.reply(body)
                 if body.get("stream"):
-                    self._stream(body, text)
+                    self._stream(body, text, fault.cut_after)
                 else:
                     self._json(200, _completion(body, text))
 
@@ -116,14 +119,17 @@ class FakeOpenAI:
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
                     pass
 
-            def _stream(self, body: dict[str, Any], text: str) -> None:
+            def _stream(self, body: dict[str, Any], text: str, cut_after: int | None = None) -> None:
                 try:
                     self.send_response(200)
                     self.send_header("content-type", "text/event-stream")
                     self.send_header("cache-control", "no-cache")
                     self.send_header("connection", "close")
                     self.end_headers()
-                    for piece in re.findall(r"\S+\s*|\s+", text):
+                    for i, piece in enumerate(re.findall(r"\S+\s*|\s+", text)):
+                        if i == cut_after:  # the connection drops mid-reply: no finish, no [DONE]
+                            self.close_connection = True
+                            return
                         self._event(_chunk(body, {"content": piece}))
                     self._event(_chunk(body, {}, finish="stop"))
                     if server.usage_in_stream and (body.get("stream_options") or {}).get("include_usage"):

@@ -52,6 +52,32 @@ def test_usage_is_estimated_and_flagged_when_the_stream_reports_none(server):
     assert reply.usage.estimated and reply.usage.prompt_tokens > 0
 
 
+def test_a_stream_cut_mid_reply_is_retried_and_the_listener_hears_each_word_once(server):
+    server.fail(Fault(cut_after=2))
+    tokens: list[str] = []
+    reply = model(server).complete(HELLO, model="m", temperature=0.3, stream_cb=tokens.append)
+    assert len(server.log) == 2  # the broken stream was not taken for a short reply
+    assert reply.text == "".join(tokens) == "Hello there, let us begin."
+
+
+def test_a_retry_that_words_the_reply_differently_stops_the_stream_and_keeps_the_new_reply():
+    replies = iter(["Hello there, let us begin.", "Hi, shall we start?"])
+    with FakeOpenAI(reply=lambda body: next(replies)) as fake:
+        fake.fail(Fault(cut_after=2))
+        tokens: list[str] = []
+        reply = model(fake).complete(HELLO, model="m", temperature=0.7, stream_cb=tokens.append)
+    assert reply.text == "Hi, shall we start?"
+    assert "".join(tokens) == "Hello there, "  # nothing of the second wording is spliced onto the first
+
+
+def test_a_stream_that_keeps_breaking_off_gives_up_with_one_sentence(server):
+    server.fail(*[Fault(cut_after=1)] * 4)
+    with pytest.raises(ModelUnavailable) as caught:
+        model(server).complete(HELLO, model="m", temperature=0.3, stream_cb=lambda _: None)
+    assert "after 4 attempts (the reply stream broke off)" in str(caught.value)
+    assert "send the same turn again" in str(caught.value)
+
+
 def test_429_500_and_a_timeout_are_retried_and_retry_after_is_honoured(server):
     server.fail(Fault(status=429, retry_after="0.4"), Fault(status=500), Fault(delay=1.5))
     started = time.monotonic()

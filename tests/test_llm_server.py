@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SCRIPTS, cli
-from tests.fake_openai_server import FakeOpenAI, Fault
+from tests.fake_openai_server import FakeOpenAI, Fault, default_reply
 
 SECRET = "sk-test-SECRET-0123456789"
 
@@ -136,6 +136,42 @@ def test_chat_streams_through_the_server_and_a_failed_turn_can_be_sent_again(tmp
     assert streamed[-2:] == [True, True]  # a person is watching: replies come token by token
     stored = b"".join(p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file())
     assert stored and SECRET.encode() not in stored  # the saved sessions hold no key
+
+
+def test_chat_survives_a_reply_stream_that_breaks_off_and_shows_the_reply_once(tmp_path):
+    question = "What's on your plate this quarter?"
+    with FakeOpenAI() as server:
+        env = env_for(server, tmp_path, max_attempts=2)
+        server.fail(Fault(cut_after=3))  # the first reply's connection drops after three words
+        result = cli("chat", "--seed", "3", stdin=f"{question}\n", env=env)
+        replies = [default_reply(body) for body in persona_requests(server)]
+    assert result.returncode == 0, result.stderr
+    reply = replies[-1]
+    said = result.stdout.split("you:", 1)[1]
+    assert said.count(reply) == 1  # whole, and its first words not repeated by the retry
+    assert said.count(reply.split()[0]) == reply.split().count(reply.split()[0])
+    assert "(in full)" not in said
+
+
+def test_chat_shows_the_kept_reply_in_full_when_the_retry_words_it_differently(tmp_path):
+    calls = []
+
+    def reply(body):
+        calls.append(body)
+        said = default_reply(body)
+        return said if len(calls) > 1 else "[Uh], well, let me think about the budget and the board first."
+
+    with FakeOpenAI(reply=reply) as server:
+        server.fail(Fault(cut_after=3))
+        result = cli(
+            "chat", "--seed", "3", stdin="What's on your plate this quarter?\n", env=env_for(server, tmp_path)
+        )
+    assert result.returncode == 0, result.stderr
+    said = result.stdout.split("you:", 1)[1]
+    kept = default_reply(calls[-1])
+    assert "[Uh], well, let " in said  # what was spoken before the stream broke (brackets print as is)
+    assert "(in full) " + kept in " ".join(said.split())  # then what the session actually kept
+    assert "think about the budget" not in said
 
 
 def test_classify_with_the_llm_judge_uses_structured_output(tmp_path):

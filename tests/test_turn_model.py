@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from trainer.calibration import annomi_conversations, calibrate, format_table
+from trainer.calibration import annomi_conversations, calibrate, format_table, score_rows
 from trainer.turn_model import TurnPrediction, predict, predict_many
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -283,7 +283,7 @@ def test_calibrate_on_tiny_synthetic_data_dir(tmp_path: Path) -> None:
         ],
     )
 
-    report = calibrate(tmp_path, sales_path=sales)
+    report = calibrate(tmp_path, sales_path=sales, blind_dir=None)
     assert set(report) == {"annomi", "persuasionforgood", "sales"}
     for corpus, parts in report.items():
         assert set(parts) == {"train", "held-out"}
@@ -305,8 +305,64 @@ def test_calibrate_on_tiny_synthetic_data_dir(tmp_path: Path) -> None:
     assert {t["speaker"] for t in turns} == {"persona", "trainee"}
 
 
+def test_panel_agreement_sets_the_model_beside_the_annotators_themselves() -> None:
+    rows = [
+        {
+            "text": "What brings you in today?",
+            "context": None,
+            "focus": "customer",
+            "question": "open",
+            "votes": {"open": 9, "closed": 1},
+        },
+        {
+            "text": "Is that every day?",
+            "context": None,
+            "focus": "customer",
+            "question": "closed",
+            "votes": {"open": 4, "closed": 6},
+        },
+        {"text": "Do you walk?", "context": None, "focus": "customer", "question": "closed", "votes": None},
+    ]
+    result = score_rows(rows)
+    assert result["n_panel"] == 2  # the single-annotator turn is not a panel
+    assert result["panel_majority_acc"] == 1.0
+    assert result["panel_model_vs_one"] == pytest.approx((0.9 + 0.6) / 2)
+    # Two of ten annotators drawn without replacement agree with chance (9*8 + 1*0) / 90, (4*3 + 6*5) / 90.
+    assert result["panel_pairwise"] == pytest.approx((72 / 90 + 42 / 90) / 2)
+    table = format_table({"annomi": {"held-out": result}})
+    assert "model vs panel majority" in table and "| annomi | held-out | 2 | 1.000 | 0.750 | 0.633 |" in table
+
+
+def test_blind_sets_are_reported_as_their_own_corpus_and_never_split(tmp_path: Path) -> None:
+    blind = tmp_path / "labelled"
+    _write_jsonl(
+        blind / "sales_blind_q.jsonl",
+        [
+            {
+                "persona": "career_cio",
+                "context": "It's been a long quarter.",
+                "text": "What made it long?",
+                "focus": "customer",
+                "question": "open",
+            },
+            {
+                "persona": "career_cio",
+                "context": None,
+                "text": "Our platform cuts costs by 30%.",
+                "focus": "pitch",
+                "question": None,
+            },
+        ],
+    )
+    report = calibrate(tmp_path, sales_path=tmp_path / "absent.jsonl", blind_dir=blind)
+    assert list(report) == ["sales, blind Q"]
+    assert report["sales, blind Q"]["blind"]["n"] == 2
+    assert report["sales, blind Q"]["blind"]["customer_vs_pitch_acc"] == 1.0
+    assert "| sales, blind Q | blind | 2 |" in format_table(report)
+
+
 def test_calibrate_ignores_missing_corpora(tmp_path: Path) -> None:
-    assert calibrate(tmp_path, sales_path=tmp_path / "absent.jsonl") == {}
+    assert calibrate(tmp_path, sales_path=tmp_path / "absent.jsonl", blind_dir=tmp_path / "none") == {}
 
 
 @pytest.mark.skipif(

@@ -16,6 +16,8 @@ from trainer.turn_features import FOCUS_CLASSES, split_of
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SALES_PATH = REPO_ROOT / "training" / "sales_turns.jsonl"
+# Sales turns written by people who never saw the training turns, for measuring only (never trained on).
+BLIND_DIR = REPO_ROOT / "evals" / "labelled"
 SPLITS: tuple[str, ...] = ("train", "held-out")
 
 
@@ -48,6 +50,7 @@ def load_annomi(data_dir: Path) -> list[dict[str, Any]]:
         # Ties on open/closed leave the label null although a question exists: unknown, not "none".
         if question is None and str(src.get("question_exists")) == "True":
             question = "unknown"
+        votes = src.get("votes_question_subtype") or {}
         rows.append(
             {
                 "text": rec.get("text") or "",
@@ -57,6 +60,8 @@ def load_annomi(data_dir: Path) -> list[dict[str, Any]]:
                 "group": rec["conversation_id"],
                 "split": split_of(rec["conversation_id"]),
                 "corpus": "annomi",
+                # The ten-annotator panel's open/closed votes, kept to compare the model with people.
+                "votes": {k: int(votes.get(k, 0)) for k in ("open", "closed")} if votes else None,
             }
         )
     return rows
@@ -81,23 +86,30 @@ def load_persuasion(data_dir: Path) -> list[dict[str, Any]]:
     ]
 
 
+def _sales_turn(rec: dict[str, Any], split: str, corpus: str) -> dict[str, Any]:
+    return {
+        "text": rec["text"],
+        "context": rec.get("context"),
+        "focus": rec["focus"],
+        "question": rec.get("question"),
+        "group": rec["text"],
+        "split": split,
+        "corpus": corpus,
+    }
+
+
 def load_sales(path: Path | None = None) -> list[dict[str, Any]]:
     """The project's own labelled sales turns; split by a hash of the turn text."""
     path = Path(path) if path is not None else DEFAULT_SALES_PATH
     if not path.exists():
         return []
-    return [
-        {
-            "text": rec["text"],
-            "context": rec.get("context"),
-            "focus": rec["focus"],
-            "question": rec.get("question"),
-            "group": rec["text"],
-            "split": split_of("sales:" + rec["text"]),
-            "corpus": "sales",
-        }
-        for rec in _read_jsonl(path)
-    ]
+    return [_sales_turn(rec, split_of("sales:" + rec["text"]), "sales") for rec in _read_jsonl(path)]
+
+
+def load_blind(path: Path) -> list[dict[str, Any]]:
+    """A blind set of labelled sales turns (`evals/labelled/*.jsonl`): all of it is split "blind"."""
+    corpus = f"sales, blind {path.stem.rsplit('_', 1)[-1].upper()}"
+    return [_sales_turn(rec, "blind", corpus) for rec in _read_jsonl(path)]
 
 
 def annomi_conversations(data_dir: Path) -> list[tuple[str, str, list[dict[str, str]]]]:
@@ -164,13 +176,41 @@ def score_rows(rows: list[dict[str, Any]]) -> dict[str, float | int | None]:
     # A predicted "no question" on a turn the annotators called open or closed counts as wrong.
     result["open_closed_acc"] = sum(1 for r, p in oc if p.question == r["question"]) / len(oc) if oc else None
     result["n_open_closed"] = len(oc)
+    result.update(_panel_agreement(oc))
     return result
 
 
-def calibrate(data_dir: Path, sales_path: Path | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+def _panel_agreement(oc: list[tuple[dict[str, Any], Any]]) -> dict[str, float | int | None]:
+    """Open/closed on turns a panel of annotators voted on: the model beside the people themselves.
+
+    `panel_majority_acc` scores the model against the panel's majority; `panel_model_vs_one` is the
+    chance it agrees with one annotator drawn at random, the same measure as `panel_pairwise`, the
+    chance two different annotators agree.
+    """
+    panel = [(r, p) for r, p in oc if r.get("votes") and sum(r["votes"].values()) >= 2]
+    if not panel:
+        return {"n_panel": 0}
+    vs_one, pairwise = [], []
+    for r, p in panel:
+        votes = r["votes"]
+        n = sum(votes.values())
+        vs_one.append(votes.get(p.question or "", 0) / n)
+        pairwise.append(sum(v * (v - 1) for v in votes.values()) / (n * (n - 1)))
+    return {
+        "n_panel": len(panel),
+        "panel_majority_acc": sum(1 for r, p in panel if p.question == r["question"]) / len(panel),
+        "panel_model_vs_one": sum(vs_one) / len(panel),
+        "panel_pairwise": sum(pairwise) / len(panel),
+    }
+
+
+def calibrate(
+    data_dir: Path, sales_path: Path | None = None, blind_dir: Path | None = BLIND_DIR
+) -> dict[str, dict[str, dict[str, Any]]]:
     """Per corpus present and per split: {"annomi": {"train": {...}, "held-out": {...}}, ...}.
 
-    Corpora that are absent are left out; the sales set comes from `training/sales_turns.jsonl`.
+    Corpora that are absent are left out; the sales set comes from `training/sales_turns.jsonl`, and
+    each blind set in `blind_dir` is one more corpus with the single split "blind".
     """
     report: dict[str, dict[str, dict[str, Any]]] = {}
     corpora = {
@@ -182,6 +222,10 @@ def calibrate(data_dir: Path, sales_path: Path | None = None) -> dict[str, dict[
         if not rows:
             continue
         report[name] = {split: score_rows([r for r in rows if r["split"] == split]) for split in SPLITS}
+    for path in sorted(Path(blind_dir).glob("*.jsonl")) if blind_dir is not None else []:
+        rows = load_blind(path)
+        if rows:
+            report[rows[0]["corpus"]] = {"blind": score_rows(rows)}
     return report
 
 
@@ -202,5 +246,20 @@ def format_table(report: dict[str, dict[str, dict[str, Any]]]) -> str:
             lines.append(
                 f"| {corpus} | {split} | {m['n']} | {fmt(m['macro_f1'])} | "
                 f"{fmt(m['customer_vs_pitch_acc'])} | {fmt(m['open_closed_acc'])} ({m['n_open_closed']}) |"
+            )
+    panels = [(c, s, m) for c, parts in report.items() for s, m in parts.items() if m.get("n_panel")]
+    if panels:
+        lines += [
+            "",
+            "Open/closed on turns a panel of annotators labelled (AnnoMI: ten each):",
+            "",
+            "| corpus | split | turns | model vs panel majority | model vs one annotator "
+            "| annotator vs annotator |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for corpus, split, m in panels:
+            lines.append(
+                f"| {corpus} | {split} | {m['n_panel']} | {fmt(m['panel_majority_acc'])} | "
+                f"{fmt(m['panel_model_vs_one'])} | {fmt(m['panel_pairwise'])} |"
             )
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from trainer.assess import assess_turn
 from trainer.catalog import Catalog, CatalogError, load_catalog, validate_paths
@@ -236,6 +237,12 @@ def chat(
     for turn in view.turns:
         who = persona.name if turn.speaker == "persona" else "you"
         out.print(f"[bold]{who}:[/bold] {turn.text}")
+    heard: list[str] = []  # this turn's reply as it was printed
+
+    def hear(token: str) -> None:
+        heard.append(token)
+        out.print(token, end="", markup=False)
+
     for line in _lines_from_stdin():
         if view.ended:
             break
@@ -248,8 +255,9 @@ def chat(
             out.print(f"[bold]you:[/bold] {line}")
         out.print(f"[bold]{persona.name}:[/bold] ", end="")
         replaced = len(view.voice_notes)
+        heard.clear()
         try:
-            view = sessions.send(view.id, line, on_token=lambda token: out.print(token, end="", markup=False))
+            view = sessions.send(view.id, line, on_token=hear)
         except ModelUnavailable as exc:
             out.print()
             out.print(f"[red]{exc}[/red]")
@@ -262,6 +270,9 @@ def chat(
                 f"\n[dim](the model's reply was replaced by the persona's own line)[/dim] {view.last_reply}",
                 end="",
             )
+        elif " ".join("".join(heard).split()) != " ".join(view.last_reply.split()):
+            # The stream was cut and the retry said it differently: show what the session kept.
+            out.print(f"\n[dim](in full)[/dim] {escape(view.last_reply)}", end="")
         out.print(f"  [dim]({view.mood})[/dim]")
     if view.ended:
         _print_scorecard(view)

@@ -169,7 +169,43 @@ def retry_after(exc: BaseException | None) -> float | None:
         return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+class StreamCut(httpx.RemoteProtocolError):
+    """The reply stream closed before the server said it was finished: retried like a dropped connection."""
+
+
+class _Relay:
+    """Passes streamed words to the listener once, across retries of the same call.
+
+    A retry starts the reply again: words the listener already heard are not repeated, and if the new
+    attempt says something different the rest is held back (the stored reply is what the screen ends on).
+    """
+
+    def __init__(self, listener: TokenCallback) -> None:
+        self.listener = listener
+        self.heard = ""  # everything passed on so far, over all attempts
+        self.attempt = ""  # this attempt's text so far
+        self.diverged = False
+
+    def restart(self) -> None:
+        self.attempt = ""
+
+    def __call__(self, token: str) -> None:
+        self.attempt += token
+        if self.diverged:
+            return
+        if len(self.attempt) <= len(self.heard):
+            self.diverged = not self.heard.startswith(self.attempt)
+        elif self.attempt.startswith(self.heard):
+            new = self.attempt[len(self.heard) :]
+            self.heard = self.attempt
+            self.listener(new)
+        else:
+            self.diverged = True
+
+
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, StreamCut):
+        return "the reply stream broke off"
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, openai.APIStatusError):
@@ -235,6 +271,7 @@ class OpenAIChatModel:
         if self.max_tokens:
             kwargs["max_tokens"] = self.max_tokens
         streaming = stream_cb is not None and schema is None
+        relay = _Relay(stream_cb) if streaming else None  # type: ignore[arg-type]
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=self._wait,
@@ -246,8 +283,9 @@ class OpenAIChatModel:
                 with attempt:
                     if schema is not None:
                         kwargs["response_format"] = self._response_format(schema)
-                    if streaming:
-                        text, usage = self._stream(kwargs, stream_cb)  # type: ignore[arg-type]
+                    if relay is not None:
+                        relay.restart()
+                        text, usage = self._stream(kwargs, relay)
                     else:
                         text, usage = self._once(kwargs)
         except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
@@ -303,6 +341,7 @@ class OpenAIChatModel:
         extra = {"stream_options": {"include_usage": True}} if self.stream_usage else {}
         pieces: list[str] = []
         reported = None
+        finished = False
         with self.client.chat.completions.create(**kwargs, stream=True, **extra) as stream:
             for chunk in stream:
                 if chunk.usage is not None:
@@ -312,6 +351,10 @@ class OpenAIChatModel:
                     if token:
                         pieces.append(token)
                         stream_cb(token)
+                    finished = finished or choice.finish_reason is not None
+        if not finished:
+            # A connection dropped mid-reply ends the SSE stream quietly; half a sentence is not a reply.
+            raise StreamCut("the reply stream ended before the server finished the reply")
         text = "".join(pieces)
         return text, self._usage(reported, kwargs, text)
 
