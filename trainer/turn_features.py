@@ -68,6 +68,13 @@ _COMMIT_WORDS = word_set(
     "sign signed signing book schedule commit commitment trial pilot purchase buy order deal kickoff "
     "start agree approve donate donation pledge contract paperwork"
 )
+# Meeting logistics (the call, the room, the invite): questions about these are neutral. Small-talk
+# topics such as weather or travel stay out: for a retailer or an airline they are the business.
+_LOGISTICS_WORDS = word_set(
+    "agenda minutes screen slide slides share sharing hear mute unmute camera link invite invitation "
+    "calendar diary room notes recording recap email inbox dial dialling joining coffee lunch traffic "
+    "parking lobby reception"
+)
 _ADVICE_PATTERNS = (
     "you should",
     "you need to",
@@ -441,15 +448,19 @@ def extract(text: str | None, context: str | None = None) -> Features:
     n_i = sum(map(_I_WORDS.__contains__, norm))
     products = [i for i, t in enumerate(norm) if t in _PRODUCT_WORDS]
     commits = [i for i, t in enumerate(norm) if t in _COMMIT_WORDS]
+    logistics = [i for i, t in enumerate(norm) if t in _LOGISTICS_WORDS]
     n_prod = len(products)
-    if products or commits:
+    if products or commits or logistics:
         # Lexicon hits belong to their token (evidence); same order as a single left-to-right pass.
-        for i in sorted({*products, *commits}):
+        for i in sorted({*products, *commits, *logistics}):
             if i in products:
                 focus.append(("h:product", 1.0))
                 owners.append(i)
             if i in commits:
                 focus.append(("h:commit", 1.0))
+                owners.append(i)
+            if i in logistics:
+                focus.append(("h:logistics", 1.0))
                 owners.append(i)
     add(f"h:you{min(n_you, 3)}")
     add(f"h:we{min(n_we, 3)}")
@@ -466,6 +477,15 @@ def extract(text: str | None, context: str | None = None) -> Features:
         add("h:reflect")
     if _DIGIT_RE.search(raw) or "%" in norm or "$" in norm or "€" in norm:
         add("h:number")
+    if has_q:
+        # Who the question is about: a question carrying our side or our product is usually a pitch.
+        q_words = set(qnorm)
+        if q_words & _WE_WORDS:
+            add("h:q_we")
+        if q_words & _PRODUCT_WORDS:
+            add("h:q_product")
+        if q_words & _LOGISTICS_WORDS:
+            add("h:q_logistics")
     if not has_q and norm[0] in ("so", "sounds", "it", "you", "you're"):
         add("h:statement_start_" + norm[0])
 
