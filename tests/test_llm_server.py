@@ -174,6 +174,29 @@ def test_chat_shows_the_kept_reply_in_full_when_the_retry_words_it_differently(t
     assert "think about the budget" not in said
 
 
+def test_a_chat_recorded_against_the_server_replays_word_for_word_without_it(tmp_path):
+    cassettes = tmp_path / "recordings"
+    lines = "What's on your plate this quarter?\nWhat's driving the pressure on the budget?\n"
+    args = ("chat", "--seed", "3", "--cassettes", str(cassettes))
+    with FakeOpenAI() as server:
+        env = env_for(server, tmp_path) | {"TRAINER_DATA_DIR": str(tmp_path / "rec")}
+        recorded = cli(*args, "--record", stdin=lines, env=env)
+        calls = len(persona_requests(server))
+    assert recorded.returncode == 0, recorded.stderr
+    cassette = cassettes / "sessions" / "chat-vp_budget_review.jsonl"
+    assert calls == 2 and len(cassette.read_text().splitlines()) == 2
+    assert SECRET not in cassette.read_text()
+
+    offline = {"TRAINER_CONFIG": str(settings(tmp_path)), "TRAINER_DATA_DIR": str(tmp_path / "rep")}
+    replayed = cli(*args, "--replay", stdin=lines, env=offline)  # no server, no key
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout == recorded.stdout.replace(_session_id(recorded), _session_id(replayed))
+
+
+def _session_id(result) -> str:
+    return re.search(r"--resume (\w+)", result.stdout).group(1)
+
+
 def test_classify_with_the_llm_judge_uses_structured_output(tmp_path):
     lines = "\n".join(
         json.dumps(item)

@@ -226,11 +226,23 @@ def chat(
     model: ModelOpt = None,
     temperature: TemperatureOpt = None,
     config: ConfigOpt = None,
+    record: RecordOpt = False,
+    replay: ReplayOpt = False,
+    cassettes: CassettesOpt = None,
 ) -> None:
     """Practise a scenario in the terminal; the session is saved and can be resumed."""
-    settings = _check_backend(backend, model, temperature=temperature, config_path=config)
+    settings = _check_backend(
+        backend,
+        model,
+        temperature=temperature,
+        config_path=config,
+        record=record,
+        replay=replay,
+        cassettes=cassettes,
+    )
     cat = _catalog(catalog)
-    sessions = Sessions(cat, voice=_voice(settings, cat), checkpointer=sqlite_checkpointer())
+    voice = _voice(settings, cat, case=f"chat/{scenario}")
+    sessions = Sessions(cat, voice=voice, checkpointer=sqlite_checkpointer())
     view = sessions.view(resume) if resume else sessions.start(scenario, seed=seed)
     _print_card(cat, view.scenario_id)
     persona = cat.persona(cat.scenario(view.scenario_id).persona)
