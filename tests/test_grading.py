@@ -160,3 +160,18 @@ def test_sessions_rank_excellent_above_mediocre_above_poor(sessions, catalog, sc
     for scores in (with_scenario, bare):
         assert scores["discovery"] > scores["mediocre"] + 10 > scores["pitch"] + 20
         assert scores["discovery"] >= scores["pitch"] + 40
+
+
+def test_a_full_or_floor_score_with_nothing_to_quote_says_why():
+    card = grade_transcript(
+        Transcript(
+            turns=[
+                Turn(speaker="persona", text="We need to cut twelve percent by December."),
+                Turn(speaker="trainee", text="What's driving the twelve percent?"),
+                Turn(speaker="persona", text="A new CFO who wants a story for the board."),
+            ]
+        )
+    )
+    assert card.dimensions["recovery"] == 100  # no pushback, nothing to recover from
+    assert [e.note for e in card.evidence["recovery"]] == ["no pushback or pitch to recover from"]
+    assert [e.note for e in card.evidence["next_step"]] == ["no next step asked for"]

@@ -165,7 +165,8 @@ def _recovery(assessments: Sequence[Assessment], turns: Sequence[Turn]) -> tuple
         else:
             evidence.append(_ev(nxt, "kept going after pushback"))
     if not chances:
-        return 100.0, evidence
+        # Nothing to recover from is full marks; say so, or a 100 with no quote looks like a bug.
+        return 100.0, [Evidence(turn=-1, quote="", note="no pushback or pitch to recover from")]
     return 100 * recovered / chances, evidence
 
 
@@ -193,6 +194,7 @@ def _next_step(assessments: Sequence[Assessment], state: PersonaState | None) ->
         score = 70.0 if state is None and discovered >= 3 else 35.0
     else:
         score = 40.0
+        evidence.insert(0, Evidence(turn=-1, quote="", note="no next step asked for"))
     score -= 10 * len(begs)
     return max(0.0, min(100.0, score)), evidence
 
