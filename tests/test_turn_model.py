@@ -7,11 +7,22 @@ neutral; open / closed / none); none of them come from the external corpora.
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
 
 from trainer.calibration import annomi_conversations, calibrate, format_table, score_rows
+from trainer.turn_features import (
+    _MAX_CONTEXT_TOKENS,
+    _SENT_SPLIT_RE,
+    _TOKEN_RE,
+    _context_tail,
+    _find_tokens,
+    _find_words,
+    _normalise,
+)
 from trainer.turn_model import TurnPrediction, predict, predict_many
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -217,6 +228,40 @@ def test_deterministic_and_batch_matches_single() -> None:
     second = predict_many(items)
     assert first == second
     assert first == [predict(text, ctx) for text, ctx in items]
+
+
+def _fuzz_strings(alphabet: str, n: int = 400, max_len: int = 60, seed: int = 3) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randrange(max_len))) for _ in range(n)]
+
+
+def test_feature_fast_paths_match_the_plain_computations() -> None:
+    """The shortcuts `extract` takes for speed must give exactly what the plain computation gives:
+    the weights were trained on the plain one."""
+    # The tokenisers' ASCII twins and possessive quantifiers (the plain patterns as reference).
+    plain_token = re.compile(r"\w+(?:['’]\w+)*|[?¿$€£%!]")
+    plain_word = re.compile(r"\w+(?:['’]\w+)*")
+    ascii_text = _fuzz_strings("ab Z9_'?!$%.,-\t\n\x0b\x1c\x1f")
+    other_text = _fuzz_strings("aé Σς'’?¿€£!. \u00a0\u2003٣K")
+    for text in ascii_text + other_text:
+        assert _find_tokens(text) == plain_token.findall(text)
+        assert _find_words(text) == plain_word.findall(text)
+    # The sentence splitter's lookahead.
+    plain_split = re.compile(r"(?<=[.!?…])\s+|\n+")
+    for text in _fuzz_strings("a.!?… \n\t\r\x1c\u00a0\u2003"):
+        assert _SENT_SPLIT_RE.split(text) == plain_split.split(text)
+    # Normalising works token by token, so a slice of the result is the result of a slice.
+    tokens = _TOKEN_RE.findall("ΟΔΟΣ Σ ΣΑΣ İstanbul Straße K 42nd ٣٤ " + "x9" * 20 + " Don't ? ! ok")
+    for i in range(len(tokens) + 1):
+        assert _normalise(tokens)[i:] == _normalise(tokens[i:])
+    # Only the end of a long counterpart line is tokenised.
+    rng = random.Random(5)
+    words = ["we", "can't", "cut", "12%", "costs?", "Σ", "—", "x" * 40, "end.", "\n", "ok,"]
+    for _ in range(200):
+        line = " ".join(rng.choice(words) for _ in range(rng.randrange(1, 400)))
+        if rng.random() < 0.2:
+            line = "y" * rng.randrange(300, 900) + " " + line[: rng.randrange(len(line) + 1)]
+        assert _context_tail(line) == _TOKEN_RE.findall(line)[-_MAX_CONTEXT_TOKENS:]
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 FOCUS_CLASSES: tuple[str, ...] = ("customer", "pitch", "neutral")
@@ -27,9 +28,17 @@ def word_set(spaced: str) -> frozenset[str]:
     return frozenset(spaced.split())
 
 
-_TOKEN_RE = re.compile(r"\w+(?:['’]\w+)*|[?¿$€£%!]", re.UNICODE)
-_WORD_RE = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
-_SENT_SPLIT_RE = re.compile(r"(?<=[.!?…])\s+|\n+")
+# Possessive quantifiers: nothing follows a word in these patterns, so backtracking into it could
+# never change a match; not recording the backtracking points makes the tokeniser faster.
+_TOKEN_RE = re.compile(r"\w++(?:['’]\w++)*+|[?¿$€£%!]", re.UNICODE)
+_WORD_RE = re.compile(r"\w++(?:['’]\w++)*+", re.UNICODE)
+# The same patterns for ASCII-only text, on which Unicode and ASCII \w agree: the ASCII matcher is
+# faster, and most turns are ASCII (see _find_tokens).
+_TOKEN_ASCII_RE = re.compile(_TOKEN_RE.pattern, re.ASCII)
+_WORD_ASCII_RE = re.compile(_WORD_RE.pattern, re.ASCII)
+# Split after sentence punctuation and at line breaks. Both alternatives start at a whitespace
+# character: the lookahead rejects every other position before the costlier lookbehind runs.
+_SENT_SPLIT_RE = re.compile(r"(?=\s)(?:(?<=[.!?…])\s+|\n+)")
 _BRACKET_RE = re.compile(r"\[[^\]]{0,60}\]")
 _DIGIT_RE = re.compile(r"\d")
 
@@ -277,21 +286,39 @@ def split_of(key: str, held_out_share: int = 4) -> str:
     return "held-out" if int(digest[:8], 16) % held_out_share == 0 else "train"
 
 
+def _find_tokens(text: str, pos: int = 0) -> list[str]:
+    """`_TOKEN_RE.findall(text, pos)`, through the faster ASCII twin when `text` is ASCII."""
+    return (_TOKEN_ASCII_RE if text.isascii() else _TOKEN_RE).findall(text, pos)
+
+
+def _find_words(text: str) -> list[str]:
+    """`_WORD_RE.findall(text)`, through the faster ASCII twin when `text` is ASCII."""
+    return (_WORD_ASCII_RE if text.isascii() else _WORD_RE).findall(text)
+
+
 def _clean(text: str) -> str:
     """Drop transcript annotations, unify apostrophes and cut overlong turns to head + tail."""
     if len(text) > MAX_CHARS:
         text = text[:_HEAD_CHARS] + " " + text[-(MAX_CHARS - _HEAD_CHARS) :]
-    text = _BRACKET_RE.sub(" ", text)
-    return text.replace("’", "'").replace("‘", "'").replace("？", "?").replace("¿", " ¿ ").strip()
+    if "[" in text:  # an annotation needs a "[": most turns skip the regex scan
+        text = _BRACKET_RE.sub(" ", text)
+    if not text.isascii():  # the characters replaced are all non-ASCII, and isascii() is O(1)
+        text = text.replace("’", "'").replace("‘", "'").replace("？", "?").replace("¿", " ¿ ")
+    return text.strip()
 
 
 def _tokens(text: str) -> tuple[list[str], list[str]]:
     """Return (surface tokens, normalised tokens): lowercase, digits folded to 0."""
-    surface = _TOKEN_RE.findall(text)
+    surface = _find_tokens(text)
     return surface, _normalise(surface)
 
 
 def _normalise(surface: list[str]) -> list[str]:
+    """Normalise tokens: lowercase, digits folded to 0, capped at _MAX_TOKEN characters.
+
+    Token by token in effect (`_normalise(s)[i:] == _normalise(s[i:])`), which `extract` relies on
+    to reuse a turn's tokens for its question sentence and to normalise only the context's tail.
+    """
     # Tokens never contain spaces, so one lower() and one digit substitution over the joined string
     # normalise them all at once.
     norm = _DIGIT_RE.sub("0", " ".join(surface).lower().replace("’", "'")).split(" ")
@@ -303,16 +330,63 @@ def _normalise(surface: list[str]) -> list[str]:
     return norm if surface else []
 
 
+# The counterpart's line is tokenised from a space this far from its end when it is longer.
+_CONTEXT_WINDOW = 400
+
+
+def _context_tail(ctx: str) -> list[str]:
+    """The last _MAX_CONTEXT_TOKENS surface tokens of the counterpart's (cleaned) line.
+
+    A long line is tokenised only from a space near its end: no token contains a space, so the
+    tokens after it are exactly those the whole line has there. Too few of them (long unspaced
+    text): the whole line.
+    """
+    if len(ctx) > _CONTEXT_WINDOW:
+        start = ctx.find(" ", len(ctx) - _CONTEXT_WINDOW)
+        if start >= 0:
+            tail = _find_tokens(ctx, start)
+            if len(tail) >= _MAX_CONTEXT_TOKENS:
+                return tail[-_MAX_CONTEXT_TOKENS:]
+    return _find_tokens(ctx)[-_MAX_CONTEXT_TOKENS:]
+
+
 def _sentences(text: str) -> list[str]:
     parts = [s.strip(" -—–\t") for s in _SENT_SPLIT_RE.split(text)]
     return [s for s in parts if s]
 
 
-def _bucket(n: int, edges: tuple[int, ...]) -> int:
-    for i, edge in enumerate(edges):
-        if n <= edge:
-            return i
-    return len(edges)
+def _names(prefix: str, count: int) -> tuple[tuple[str, float], ...]:
+    """Binary features "<prefix>0" .. "<prefix><count - 1>", built once instead of per turn.
+
+    Bucketed counts index them with `bisect_left(edges, count)`: the first edge >= count, or
+    len(edges) past the last one.
+    """
+    return tuple((f"{prefix}{i}", 1.0) for i in range(count))
+
+
+_BIAS_LEN_EDGES = (0, 1, 3, 7, 15, 30, 60)
+_BIAS_LEN = _names("h:bias_len", len(_BIAS_LEN_EDGES) + 1)
+_OVERLAP_EDGES = (0, 1, 3, 5)
+_CTX_OVERLAP = _names("h:ctx_overlap", len(_OVERLAP_EDGES) + 1)
+_CTX_LEN_EDGES = (3, 10, 30)
+_CTX_LEN = _names("h:ctx_len", len(_CTX_LEN_EDGES) + 1)
+_QLEN_EDGES = (2, 4, 7, 12, 20)
+_QH_QLEN = _names("qh:qlen", len(_QLEN_EDGES) + 1)
+_TURN_LEN_EDGES = (1, 3, 7, 15, 30, 60)
+_QH_LEN = _names("qh:len", len(_TURN_LEN_EDGES) + 1)
+# Counts capped at 3.
+_H_N_Q = _names("h:n_q", 4)
+_QH_N_Q = _names("qh:n_q", 4)
+_H_YOU = _names("h:you", 4)
+_H_WE = _names("h:we", 4)
+_H_I = _names("h:i", 4)
+
+# Punctuation tokens left out of a question's words.
+_Q_PUNCT = frozenset(("¿", "?", "!"))
+# Fillers skipped before a question's first words ("so, um, what ...").
+_FILLERS = word_set("so and um uh well okay ok now but alright right yeah oh")
+_STATEMENT_STARTS = word_set("so sounds it you you're")
+_FOCUS_LEXICON = _PRODUCT_WORDS | _COMMIT_WORDS | _LOGISTICS_WORDS
 
 
 # Self-interruptions inside a sentence ("Is it-- Why'd she leave?", "how's that- how's that going"):
@@ -322,14 +396,21 @@ _HAS_WORD_RE = re.compile(r"\w")
 _TRUNCATED_RE = re.compile(r"(?:-|—|–|\.\.\.|…)\s*$")
 
 
+def _has_breaks(text: str) -> bool:
+    """Whether `text` may hold a dash break or a trailing cut (a dash, "..." or "…")."""
+    return "-" in text or "—" in text or "–" in text or "…" in text or "..." in text
+
+
 def _segments(raw: str) -> list[tuple[str, bool]]:
     """Sentences cut further at dash breaks, each with whether it was cut off (ended in a dash).
 
     A piece with no words ("--?") joins the piece before it, so "..., or--?" stays one question.
     """
     out: list[tuple[str, bool]] = []
+    # Splitting removes only whitespace, so a turn without dashes or dots has none in any sentence.
+    breaks = _has_breaks(raw)
     for sent in _SENT_SPLIT_RE.split(raw):
-        if "-" not in sent and "—" not in sent and "–" not in sent and "…" not in sent and "..." not in sent:
+        if not breaks or not _has_breaks(sent):
             sent = sent.strip()
             if sent:
                 out.append((sent, False))
@@ -348,24 +429,24 @@ def _segments(raw: str) -> list[tuple[str, bool]]:
     return out
 
 
-def _question_sentence(segments: list[tuple[str, bool]]) -> tuple[str, bool, bool]:
+def _question_sentence(segments: list[tuple[str, bool]], real: list[bool]) -> tuple[str, bool, bool]:
     """The piece that carries the turn's question, whether it has a '?', and whether it was cut off.
 
+    `real[i]` says whether segment i has a '?' and is a real question (`_is_real_question`).
     The last real question with '?' wins ("Thanks. What keeps you up at night?" is counted by its
     question; "Is it-- Why'd she leave?" by its second attempt). Without a '?', the last piece that
     opens like a question ("how often do you think you'll--") stands in, else the last piece.
     """
     fallback = None
-    for sent, cut in reversed(segments):
-        if "?" in sent:
-            if _is_real_question(sent):
-                return sent, True, cut
-            if fallback is None:
-                fallback = (sent, True, cut)
+    for (sent, cut), is_real in zip(reversed(segments), reversed(real), strict=True):
+        if is_real:
+            return sent, True, cut
+        if fallback is None and "?" in sent:
+            fallback = (sent, True, cut)
     if fallback is not None:
         return fallback
     for sent, cut in reversed(segments):
-        head = _head(_WORD_RE.findall(sent.lower()))
+        head = _head(_find_words(sent.lower()))
         if head and (head[0] in _WH_WORDS or head[0] in _AUX_WORDS):
             return sent, False, cut
     if segments:
@@ -387,16 +468,23 @@ def _head(words: list[str]) -> list[str]:
     return words[i : i + 3]
 
 
-def _first_words(norm: list[str], n: int) -> list[str]:
-    words = [t for t in norm if t not in ("¿", "?", "!")]
-    fillers = {"so", "and", "um", "uh", "well", "okay", "ok", "now", "but", "alright", "right", "yeah", "oh"}
-    while len(words) > 1 and words[0] in fillers:
-        words = words[1:]
-    return words[:n]
+def _first_words(words: list[str], n: int) -> list[str]:
+    """The first `n` of a question's `words` (punctuation already dropped) after leading fillers."""
+    i = 0
+    last = len(words) - 1
+    while i < last and words[i] in _FILLERS:
+        i += 1
+    return words[i : i + n]
 
 
 def extract(text: str | None, context: str | None = None) -> Features:
-    """Compute focus and question features for one trainee turn and the counterpart line before it."""
+    """Compute focus and question features for one trainee turn and the counterpart line before it.
+
+    This runs for every turn the grader sees, so intermediate results (tokens, the question
+    sentence, its words) are computed once and shared, and work whose result would be unused is
+    skipped. The feature lists (names, values and order) must not change: the weights were
+    trained on them, and the order fixes the summation order of the scores.
+    """
     raw = _clean(text or "")
     surface, norm = _tokens(raw)
     n = len(norm)
@@ -404,9 +492,7 @@ def extract(text: str | None, context: str | None = None) -> Features:
         return Features(norm, 0.0, 0.0, [("h:bias_len0", 1.0)], [-1], [("qh:empty", 1.0)], surface, False)
     # Features tied to a token (bigrams, lexicon hits) carry its index for evidence; the hand-made
     # ones in `hand` (value 1) and `weighted` belong to no token.
-    focus: list[tuple[str, float]] = []
-    owners: list[int] = []
-    hand: list[str] = [f"h:bias_len{_bucket(n, (0, 1, 3, 7, 15, 30, 60))}"]
+    hand: list[tuple[str, float]] = [_BIAS_LEN[bisect_left(_BIAS_LEN_EDGES, n)]]
     add = hand.append
 
     # Word unigrams (implicit, see Features) and bigrams, scaled so long turns do not dominate by
@@ -416,118 +502,130 @@ def extract(text: str | None, context: str | None = None) -> Features:
     lens = list(map(len, norm))
     n_grams = 2 * sum(lens) - n - lens.count(1)
     cscale = 1.0 / (n_grams**0.5) if n_grams else 0.0
-    prev = "<s>"
-    for tok in norm:
-        focus.append(("b:" + prev + " " + tok, wscale))
-        prev = tok
-    owners.extend(range(n))
+    focus = [(f"b:{prev} {tok}", wscale) for prev, tok in zip(["<s>", *norm], norm, strict=False)]
+    owners = list(range(n))
 
     lowered = " " + " ".join(norm) + " "
     segments = _segments(raw)
-    qsent, has_q, cut = _question_sentence(segments)
-    qnorm = _normalise(_TOKEN_RE.findall(qsent))
-    first = _first_words(qnorm, 3)
+    # Which pieces are real questions: the question sentence, `asks` and n_real_q all need it.
+    real = [("?" in sent and _is_real_question(sent)) for sent, _ in segments]
+    n_real_q = real.count(True)
+    qsent, has_q, cut = _question_sentence(segments, real)
+    if qsent == raw:
+        qnorm = norm
+    else:
+        # The question is usually the turn's last sentence: reuse those normalised tokens.
+        qsurface = _find_tokens(qsent)
+        k = len(qsurface)
+        qnorm = norm[n - k :] if k <= n and surface[n - k :] == qsurface else _normalise(qsurface)
+    words = qnorm if _Q_PUNCT.isdisjoint(qnorm) else [t for t in qnorm if t not in _Q_PUNCT]
+    first = _first_words(words, 3)
     f1 = first[0] if first else ""
     n_q = norm.count("?")
 
     # Hand-made features that generalise across corpora.
     if n_q:
-        add("h:has_q")
-        add(f"h:n_q{min(n_q, 3)}")
+        add(("h:has_q", 1.0))
+        add(_H_N_Q[min(n_q, 3)])
         if norm[-1] == "?":
-            add("h:ends_q")
+            add(("h:ends_q", 1.0))
     if has_q or f1 in _WH_WORDS or f1 in _AUX_WORDS:
         if f1 in _WH_WORDS:
-            add("h:q_wh")
+            add(("h:q_wh", 1.0))
         elif f1 in _AUX_WORDS:
-            add("h:q_aux")
+            add(("h:q_aux", 1.0))
         if first:
-            add("qf:" + " ".join(first[:2]))
-    n_you = sum(map(_YOU_WORDS.__contains__, norm))
-    n_we = sum(map(_WE_WORDS.__contains__, norm))
-    n_i = sum(map(_I_WORDS.__contains__, norm))
-    products = [i for i, t in enumerate(norm) if t in _PRODUCT_WORDS]
-    commits = [i for i, t in enumerate(norm) if t in _COMMIT_WORDS]
-    logistics = [i for i, t in enumerate(norm) if t in _LOGISTICS_WORDS]
-    n_prod = len(products)
-    if products or commits or logistics:
-        # Lexicon hits belong to their token (evidence); same order as a single left-to-right pass.
-        for i in sorted({*products, *commits, *logistics}):
-            if i in products:
-                focus.append(("h:product", 1.0))
-                owners.append(i)
-            if i in commits:
-                focus.append(("h:commit", 1.0))
-                owners.append(i)
-            if i in logistics:
-                focus.append(("h:logistics", 1.0))
-                owners.append(i)
-    add(f"h:you{min(n_you, 3)}")
-    add(f"h:we{min(n_we, 3)}")
-    add(f"h:i{min(n_i, 3)}")
+            add(("qf:" + " ".join(first[:2]), 1.0))
+    # Counting only when a lexicon occurs at all (isdisjoint stops at the first hit).
+    n_you = sum(map(_YOU_WORDS.__contains__, norm)) if not _YOU_WORDS.isdisjoint(norm) else 0
+    n_we = sum(map(_WE_WORDS.__contains__, norm)) if not _WE_WORDS.isdisjoint(norm) else 0
+    n_i = sum(map(_I_WORDS.__contains__, norm)) if not _I_WORDS.isdisjoint(norm) else 0
+    n_prod = 0
+    if not _FOCUS_LEXICON.isdisjoint(norm):
+        # Lexicon hits belong to their token (evidence), left to right.
+        for i, tok in enumerate(norm):
+            if tok in _FOCUS_LEXICON:
+                if tok in _PRODUCT_WORDS:
+                    focus.append(("h:product", 1.0))
+                    owners.append(i)
+                    n_prod += 1
+                if tok in _COMMIT_WORDS:
+                    focus.append(("h:commit", 1.0))
+                    owners.append(i)
+                if tok in _LOGISTICS_WORDS:
+                    focus.append(("h:logistics", 1.0))
+                    owners.append(i)
+    add(_H_YOU[min(n_you, 3)])
+    add(_H_WE[min(n_we, 3)])
+    add(_H_I[min(n_i, 3)])
     if n_you > n_we + n_i:
-        add("h:you_dominant")
+        add(("h:you_dominant", 1.0))
     elif n_we + n_i > n_you:
-        add("h:self_dominant")
+        add(("h:self_dominant", 1.0))
     if n_prod >= 2:
-        add("h:product_many")
+        add(("h:product_many", 1.0))
     if _ADVICE_RE.search(lowered):
-        add("h:advice")
+        add(("h:advice", 1.0))
     if _REFLECT_RE.search(lowered):
-        add("h:reflect")
+        add(("h:reflect", 1.0))
     if _DIGIT_RE.search(raw) or "%" in norm or "$" in norm or "€" in norm:
-        add("h:number")
+        add(("h:number", 1.0))
     if has_q:
         # Who the question is about: a question carrying our side or our product is usually a pitch.
-        q_words = set(qnorm)
-        if q_words & _WE_WORDS:
-            add("h:q_we")
-        if q_words & _PRODUCT_WORDS:
-            add("h:q_product")
-        if q_words & _LOGISTICS_WORDS:
-            add("h:q_logistics")
-    if not has_q and norm[0] in ("so", "sounds", "it", "you", "you're"):
-        add("h:statement_start_" + norm[0])
+        if not _WE_WORDS.isdisjoint(qnorm):
+            add(("h:q_we", 1.0))
+        if not _PRODUCT_WORDS.isdisjoint(qnorm):
+            add(("h:q_product", 1.0))
+        if not _LOGISTICS_WORDS.isdisjoint(qnorm):
+            add(("h:q_logistics", 1.0))
+    if not has_q and norm[0] in _STATEMENT_STARTS:
+        add(("h:statement_start_" + norm[0], 1.0))
 
     # The counterpart's line: whether they asked something, and how much of it the turn echoes back.
-    ctx_raw = _clean(context or "")
+    ctx_raw = _clean(context) if context else ""
     if ctx_raw:
         # The end of a long counterpart line is what the turn answers.
-        ctx_norm = _normalise(_TOKEN_RE.findall(ctx_raw))[-_MAX_CONTEXT_TOKENS:]
+        ctx_norm = _normalise(_context_tail(ctx_raw))
         if "?" in ctx_norm:
-            add("h:ctx_q")
+            add(("h:ctx_q", 1.0))
             # Answering the counterpart's question (telling) vs asking back.
-            add("h:ctx_q_ask" if has_q else "h:ctx_q_tell")
-        ctx_content = {t for t in ctx_norm if t not in _STOPWORDS and len(t) > 2}
+            add(("h:ctx_q_ask", 1.0) if has_q else ("h:ctx_q_tell", 1.0))
         mine = {t for t in norm if t not in _STOPWORDS and len(t) > 2}
         if mine:
-            overlap = len(mine & ctx_content) / len(mine)
-            add(f"h:ctx_overlap{_bucket(int(overlap * 10), (0, 1, 3, 5))}")
-        add(f"h:ctx_len{_bucket(len(ctx_norm), (3, 10, 30))}")
+            # `mine` holds content words only, so its overlap with the context's tokens is its
+            # overlap with the context's content words.
+            overlap = len(mine.intersection(ctx_norm)) / len(mine)
+            add(_CTX_OVERLAP[bisect_left(_OVERLAP_EDGES, int(overlap * 10))])
+        add(_CTX_LEN[bisect_left(_CTX_LEN_EDGES, len(ctx_norm))])
         xs = 0.5 / (max(len(ctx_norm), 1) ** 0.5)
         weighted = [("x:" + t, xs) for t in dict.fromkeys(ctx_norm)]
     else:
-        add("h:no_ctx")
+        add(("h:no_ctx", 1.0))
         weighted = []
 
-    n_real_q = 0
-    asks = False
-    for sent, _ in segments:
-        if "?" in sent:
-            if _is_real_question(sent):
-                n_real_q += 1
-                asks = True
-        elif not asks:
-            low = sent.lower()
-            if _REQUEST_START_RE.match(low) or _REQUEST_ANY_RE.search(low):
-                asks = True
-    proposal = has_q and bool(_PROPOSAL_START_RE.match(" ".join(t for t in qnorm if t not in ("¿", "?"))))
+    # A real question asks; otherwise a sentence without "?" may still request an answer.
+    asks = n_real_q > 0
+    if not asks:
+        for sent, _ in segments:
+            if "?" not in sent:
+                low = sent.lower()
+                if _REQUEST_START_RE.match(low) or _REQUEST_ANY_RE.search(low):
+                    asks = True
+                    break
+    proposal = False
+    if has_q:
+        # The question's tokens without "¿" and "?" (`words` also lacks "!").
+        ptext = " ".join(words) if "!" not in qnorm else " ".join([t for t in qnorm if t not in ("¿", "?")])
+        proposal = _PROPOSAL_START_RE.match(ptext) is not None
     if proposal:
-        add("h:proposal_q")
-    focus.extend([(name, 1.0) for name in hand])
-    focus.extend(weighted)
-    owners.extend([-1] * (len(hand) + len(weighted)))
-    question = _question_features(norm, qnorm, has_q, first, lowered, n_q, cut, n_real_q, proposal)
+        add(("h:proposal_q", 1.0))
+    focus += hand
+    focus += weighted
+    owners += [-1] * (len(hand) + len(weighted))
+    qtext = lowered if qnorm is norm else " " + " ".join(qnorm) + " "
+    question = _question_features(
+        norm, qnorm, words, first, has_q, lowered, qtext, n_q, cut, n_real_q, proposal
+    )
     if proposal:
         question.append(("qh:proposal", 1.0))
     if asks and not has_q:
@@ -537,26 +635,33 @@ def extract(text: str | None, context: str | None = None) -> Features:
 
 def _is_real_question(sentence: str) -> bool:
     """True unless the sentence is only backchannel words ("Yeah?", "Oh, really?")."""
-    return any(t not in _BACKCHANNEL for t in _WORD_RE.findall(sentence.lower()))
+    return not _BACKCHANNEL.issuperset(_find_words(sentence.lower()))
 
 
 def _question_features(
     norm: list[str],
     qnorm: list[str],
-    has_q: bool,
+    words: list[str],
     first: list[str],
+    has_q: bool,
     lowered: str,
+    qtext: str,
     n_q: int,
     cut: bool,
     n_real_q: int,
     proposal: bool = False,
 ) -> list[tuple[str, float]]:
-    """Features for none/open/closed, centred on the sentence that carries the question."""
+    """Features for none/open/closed, centred on the sentence that carries the question.
+
+    From `extract`: `words` are the question's tokens `qnorm` without "¿", "?" and "!", `first`
+    their first three after fillers; `lowered` and `qtext` are the turn's and the question's tokens
+    joined by spaces, with a space either side.
+    """
     feats: list[tuple[str, float]] = [("qh:bias", 1.0)]
     add = feats.append
     if has_q:
         add(("qh:has_q", 1.0))
-        add((f"qh:n_q{min(n_q, 3)}", 1.0))
+        add(_QH_N_Q[min(n_q, 3)])
         if norm[-1] == "?":
             add(("qh:ends_q", 1.0))
         if n_real_q >= 2:
@@ -569,9 +674,9 @@ def _question_features(
     if f1:
         add(("qf1:" + f1, 1.0))
     if len(first) >= 2:
-        add(("qf2:" + " ".join(first[:2]), 1.0))
+        add((f"qf2:{first[0]} {first[1]}", 1.0))
     if len(first) >= 3:
-        add(("qf3:" + " ".join(first[:3]), 1.0))
+        add((f"qf3:{first[0]} {first[1]} {first[2]}", 1.0))
     if f1 in _WH_WORDS:
         add(("qh:wh", 1.0))
     if f1 in _OPEN_STARTERS:
@@ -579,7 +684,6 @@ def _question_features(
     if f1 in _AUX_WORDS:
         add(("qh:aux", 1.0))
     # Where the wh-word sits ("and so what ..." vs "... what you expected?") and how the sentence ends.
-    words = [t for t in qnorm if t not in ("¿", "?", "!")]
     head = _head(words)
     h0 = head[0] if head else ""
     h1 = head[1] if len(head) > 1 else ""
@@ -610,30 +714,39 @@ def _question_features(
         add((f"qk:{mode}_{kind}", 1.0))
         if kind in ("fact", "what_noun", "decl") and len(words) <= 8:
             add((f"qk:{mode}_{kind}_short", 1.0))
-    if has_q and len(words) >= 2 and (words[-1] in _TAG_WORDS or " ".join(words[-2:]) in _TAG_PAIRS):
+    last2 = f"{words[-2]} {words[-1]}" if len(words) >= 2 else ""
+    if has_q and last2 and (words[-1] in _TAG_WORDS or last2 in _TAG_PAIRS):
         add(("qh:tag", 1.0))
-    wh_pos = next((i for i, t in enumerate(words) if t in _WH_WORDS), -1)
-    if wh_pos >= 0:
+    if not _WH_WORDS.isdisjoint(words):
+        wh_pos = next(i for i, t in enumerate(words) if t in _WH_WORDS)
         add((f"qh:wh_at{min(wh_pos, 4)}", 1.0))
         if wh_pos + 1 < len(words):
-            add(("qwh:" + words[wh_pos] + " " + words[wh_pos + 1], 1.0))
+            add((f"qwh:{words[wh_pos]} {words[wh_pos + 1]}", 1.0))
     elif has_q and f1 not in _AUX_WORDS:
         add(("qh:declarative_q", 1.0))
-    if len(words) >= 2:
-        add(("qt:" + " ".join(words[-2:]), 1.0))
+    if last2:
+        add(("qt:" + last2, 1.0))
     if words:
         add(("qt1:" + words[-1], 1.0))
     qscale = 1.0 / (max(len(qnorm), 1) ** 0.5)
-    # Words and word pairs of the question, each once.
-    keys = dict.fromkeys(["qw:" + tok for tok in qnorm])
-    pairs = zip(["<s>", *qnorm], qnorm, strict=False)  # each token with the one before it
-    keys.update(dict.fromkeys(["qb:" + p + " " + t for p, t in pairs]))
-    feats.extend([(key, qscale) for key in keys])
-    qtext = " " + " ".join(qnorm) + " "
-    for match in _ELAB_RE.finditer(qtext):
-        feats.append(("qe:" + match.group(0).rsplit(" ", 1)[-1], 1.0))
+    # Words and word pairs of the question (each token with the one before it), each once.
+    pairs = zip(["<s>", *qnorm], qnorm, strict=False)
+    if len(set(qnorm)) == len(qnorm):
+        # Distinct tokens make distinct words and pairs (tokens hold no space): nothing to dedupe.
+        feats += [(f"qw:{tok}", qscale) for tok in qnorm]
+        feats += [(f"qb:{prev} {tok}", qscale) for prev, tok in pairs]
+    else:
+        names = [f"qw:{tok}" for tok in qnorm]
+        names += [f"qb:{prev} {tok}" for prev, tok in pairs]
+        feats += [(name, qscale) for name in dict.fromkeys(names)]
+    # _ELAB_RE has no capturing group, so findall() gives each whole match.
+    elab = _ELAB_RE.findall(qtext)
+    for match in elab:
+        feats.append(("qe:" + match.rsplit(" ", 1)[-1], 1.0))
         feats.append(("qe:any", 1.0))
-    if _ELAB_RE.search(lowered):
+    # When the question is the whole turn, the turn-level search has the answer already.
+    turn_elab = elab if qtext == lowered else _ELAB_RE.search(lowered)
+    if turn_elab:
         feats.append(("qe:turn", 1.0))
         if not has_q:
             feats.append(("qe:turn_noq", 1.0))
@@ -643,6 +756,6 @@ def _question_features(
     for pat in _CLOSED_PATTERNS:
         if pat in qtext:
             feats.append(("qc:" + pat.strip(), 1.0))
-    feats.append((f"qh:qlen{_bucket(len(qnorm), (2, 4, 7, 12, 20))}", 1.0))
-    feats.append((f"qh:len{_bucket(len(norm), (1, 3, 7, 15, 30, 60))}", 1.0))
+    feats.append(_QH_QLEN[bisect_left(_QLEN_EDGES, len(qnorm))])
+    feats.append(_QH_LEN[bisect_left(_TURN_LEN_EDGES, len(norm))])
     return feats

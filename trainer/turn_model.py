@@ -46,13 +46,17 @@ class _Linear:
     weights: dict[str, tuple[float, ...]]
 
 
+# A token's word weights and summed character n-gram weights for the three focus classes, flat.
+_TokenVector = tuple[float, float, float, float, float, float]
+
+
 @dataclass(frozen=True)
 class _Model:
     focus: _Linear
     question: _Linear
     meta: dict[str, Any]
-    # token -> (word weights, summed char n-gram weights); filled lazily, bounded.
-    token_cache: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = field(default_factory=dict)
+    # token -> its _TokenVector (word weights, summed char n-gram weights); filled lazily, bounded.
+    token_cache: dict[str, _TokenVector] = field(default_factory=dict)
 
 
 def _linear(blob: dict[str, Any], expected: tuple[str, ...]) -> _Linear:
@@ -108,19 +112,26 @@ def _scores3(lin: _Linear, feats: list[tuple[str, float]]) -> list[float]:
     for name, value in feats:
         w = get(name)
         if w is not None:
-            b0 += value * w[0]
-            b1 += value * w[1]
-            b2 += value * w[2]
+            w0, w1, w2 = w
+            b0 += value * w0
+            b1 += value * w1
+            b2 += value * w2
     return [b0, b1, b2]
 
 
 _ZERO = (0.0, 0.0, 0.0)
 _QUESTION_OUT: tuple[str | None, ...] = tuple(None if c == "none" else c for c in QUESTION_CLASSES)
+# Class names, to build the probability dicts as literals (faster than dict(zip(...))).
+_F0, _F1, _F2 = FOCUS_CLASSES
+_Q0, _Q1, _Q2 = QUESTION_CLASSES
 _TOKEN_CACHE_MAX = 50000
 
 
-def _token_vectors(model: _Model, tok: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """(word weights, summed character n-gram weights) of one token, cached: most turns reuse words."""
+def _token_vector(model: _Model, tok: str) -> _TokenVector:
+    """(word weights, summed character n-gram weights) of one token, cached: most turns reuse words.
+
+    One flat tuple rather than two pairs: the hot loop in `_focus_scores` unpacks it in one step.
+    """
     cache = model.token_cache
     hit = cache.get(tok)
     if hit is not None:
@@ -133,15 +144,20 @@ def _token_vectors(model: _Model, tok: str) -> tuple[tuple[float, ...], tuple[fl
             c0 += w[0]
             c1 += w[1]
             c2 += w[2]
-    vecs = (get("w:" + tok, _ZERO), (c0, c1, c2))
+    w0, w1, w2 = get("w:" + tok, _ZERO)
+    vec = (w0, w1, w2, c0, c1, c2)
     if len(cache) >= _TOKEN_CACHE_MAX:
         cache.clear()
-    cache[tok] = vecs
-    return vecs
+    cache[tok] = vec
+    return vec
 
 
 def _focus_scores(model: _Model, feats: Features) -> tuple[list[float], list[list[float]]]:
-    """Class scores plus each class's per-token shares of them (for evidence), in one pass."""
+    """Class scores plus each class's per-token shares of them (for evidence), in one pass.
+
+    The additions happen in a fixed order (tokens, then token-owned features, then the rest, each
+    left to right): float addition is not associative, so that order is part of the result.
+    """
     s0, s1, s2 = model.focus.bias
     ws, cs = feats.wscale, feats.cscale
     p0: list[float] = []
@@ -149,13 +165,13 @@ def _focus_scores(model: _Model, feats: Features) -> tuple[list[float], list[lis
     p2: list[float] = []
     cache = model.token_cache
     for tok in feats.norm:
-        vecs = cache.get(tok)
-        if vecs is None:
-            vecs = _token_vectors(model, tok)
-        wv, cv = vecs
-        a = ws * wv[0] + cs * cv[0]
-        b = ws * wv[1] + cs * cv[1]
-        c = ws * wv[2] + cs * cv[2]
+        vec = cache.get(tok)
+        if vec is None:
+            vec = _token_vector(model, tok)
+        w0, w1, w2, c0, c1, c2 = vec
+        a = ws * w0 + cs * c0
+        b = ws * w1 + cs * c1
+        c = ws * w2 + cs * c2
         p0.append(a)
         p1.append(b)
         p2.append(c)
@@ -172,9 +188,10 @@ def _focus_scores(model: _Model, feats: Features) -> tuple[list[float], list[lis
         if w is None:
             continue
         owner = owners[j]
-        a = value * w[0]
-        b = value * w[1]
-        c = value * w[2]
+        w0, w1, w2 = w
+        a = value * w0
+        b = value * w1
+        c = value * w2
         s0 += a
         s1 += b
         s2 += c
@@ -193,9 +210,10 @@ def _focus_scores(model: _Model, feats: Features) -> tuple[list[float], list[lis
         name, value = other[j]
         w = get(name)
         if w is not None:
-            s0 += value * w[0]
-            s1 += value * w[1]
-            s2 += value * w[2]
+            w0, w1, w2 = w
+            s0 += value * w0
+            s1 += value * w1
+            s2 += value * w2
     return [s0, s1, s2], [p0, p1, p2]
 
 
@@ -208,9 +226,14 @@ _EVIDENCE_SKIP = word_set(
 def _evidence(feats: Features, per_class: list[list[float]], k: int, top: int = 3) -> list[str]:
     """Words whose features (word, bigrams, character n-grams, lexicon hits) most favoured class k."""
     pk = per_class[k]
-    others = [per_class[j] for j in range(3) if j != k]
-    o1, o2 = others
-    scored = [(-(pk[i] - (o1[i] + o2[i]) / 2.0), i) for i in range(len(pk)) if pk[i] > (o1[i] + o2[i]) / 2.0]
+    o1, o2 = [per_class[j] for j in range(3) if j != k]
+    # Tokens whose share beats the mean of the other classes', largest margin first, then by
+    # position (`mid - pk[i]` is the negated margin).
+    scored: list[tuple[float, int]] = []
+    for i in range(len(pk)):
+        mid = (o1[i] + o2[i]) / 2.0
+        if pk[i] > mid:
+            scored.append((mid - pk[i], i))
     scored.sort()
     out: list[str] = []
     tokens = feats.tokens
@@ -223,15 +246,23 @@ def _evidence(feats: Features, per_class: list[list[float]], k: int, top: int = 
     return out
 
 
+def _argmax(probs: list[float], start: int = 0) -> int:
+    """Index of the largest of probs[start:], the lowest index on ties (like max keyed on (p, -i))."""
+    best = start
+    for i in range(start + 1, len(probs)):
+        if probs[i] > probs[best]:
+            best = i
+    return best
+
+
 def _classify(model: _Model, feats: Features) -> tuple[int, list[float], int, list[float], list[list[float]]]:
     """(focus index, focus probs, question index, question probs, per-class per-token focus scores)."""
     scores, per_token = _focus_scores(model, feats)
     fprobs = _softmax(scores)
-    k = max(range(3), key=lambda i: (fprobs[i], -i))
+    k = _argmax(fprobs)
     qprobs = _softmax(_scores3(model.question, feats.question))
     # A real "?" means the turn asks something; the model only decides open vs closed then.
-    candidates = (1, 2) if feats.asks else (0, 1, 2)
-    qk = max(candidates, key=lambda i: (qprobs[i], -i))
+    qk = _argmax(qprobs, 1 if feats.asks else 0)
     return k, fprobs, qk, qprobs, per_token
 
 
@@ -258,10 +289,10 @@ def predict(text: str, context: str | None = None) -> TurnPrediction:
     k, fprobs, qk, qprobs, per_token = _classify(model, feats)
     return TurnPrediction(
         focus=FOCUS_CLASSES[k],
-        probs=dict(zip(FOCUS_CLASSES, fprobs, strict=True)),
+        probs={_F0: fprobs[0], _F1: fprobs[1], _F2: fprobs[2]},
         question=_QUESTION_OUT[qk],
         evidence=_evidence(feats, per_token, k),
-        question_probs=dict(zip(QUESTION_CLASSES, qprobs, strict=True)),
+        question_probs={_Q0: qprobs[0], _Q1: qprobs[1], _Q2: qprobs[2]},
     )
 
 
