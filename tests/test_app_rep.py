@@ -218,6 +218,12 @@ def test_uploading_a_real_call_gives_a_scorecard_and_joins_the_history(world):
         world.app.upload(ravi, "hello there\nRep: hi", "notes.txt")
     with pytest.raises(SessionError, match="no rep turns"):
         world.app.upload(ravi, "Customer: hello", "one-sided.txt")
+    named = "Alex Kim: What would a good outcome look like for you?\nDana Lee: Savings, mostly.\n"
+    with pytest.raises(TranscriptError, match="say which one is the rep"):
+        world.app.upload(ravi, named, "zoom.txt")
+    row, card = world.app.upload(ravi, named, "zoom.txt", rep="Alex Kim")
+    turns = world.app.open(ravi, row.id).transcript["turns"]
+    assert [t["speaker"] for t in turns] == ["trainee", "persona"] and card.turns[0]["focus"] == "customer"
 
 
 def test_a_rep_cannot_open_play_or_download_another_reps_session(world):

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.conftest import ROOT, SCRIPTS, SEED_SCENARIOS, cli, cli_json
+from trainer.transcripts import parse_transcripts
 
 
 @pytest.mark.parametrize("scenario_id", SEED_SCENARIOS)
@@ -142,6 +143,66 @@ def test_grade_rejects_malformed_transcripts(tmp_path):
     noprefix.write_text("hello there\n")
     result = cli("grade", str(noprefix))
     assert result.returncode == 2 and "line 1" in result.stderr
+
+
+ZOOM_EXPORT = """WEBVTT
+
+1
+00:00:01.000 --> 00:00:04.000
+<v Alex Kim>Thanks for making time, Renata.
+
+2
+00:00:04.500 --> 00:00:09.000
+<v Renata Okafor>Twenty minutes. The CFO review is at nine.
+
+3
+00:00:09.500 --> 00:00:12.000
+<v Alex Kim>What's weighing on you most
+
+4
+00:00:12.000 --> 00:00:14.000
+<v Alex Kim>before that review?
+
+5
+00:00:14.500 --> 00:00:18.000
+<v Renata Okafor>Twelve percent off supplier spend, and a story for the board.
+"""
+
+
+def test_grade_reads_a_call_export_with_named_speakers_once_told_who_the_rep_is(tmp_path):
+    call = tmp_path / "zoom.vtt"
+    call.write_text(ZOOM_EXPORT)
+    (card,) = cli_json("grade", str(call), "--rep", "alex kim")
+    assert [t["text"] for t in card["turns"]] == [
+        "Thanks for making time, Renata.",
+        "What's weighing on you most before that review?",  # two cues of one voice, one turn
+    ]
+    assert card["turns"][1]["focus"] == "customer" and card["turns"][1]["question"] == "open"
+    unsaid = cli("grade", str(call))
+    assert unsaid.returncode == 2 and unsaid.stderr.count("\n") == 1
+    assert "'Alex Kim', 'Renata Okafor' are named" in unsaid.stderr and "--rep NAME" in unsaid.stderr
+    wrong = cli("grade", str(call), "--rep", "Bob")
+    assert wrong.returncode == 2 and "the rep 'Bob' never speaks" in wrong.stderr
+
+
+def test_named_speakers_in_plain_text_with_timestamps_and_a_stray_label():
+    text = (
+        "[00:00:03] Alex Kim: Thanks for making time.\n"
+        "[00:00:05] José Núñez: Sure. We have twenty minutes.\n"
+        "Note: the CFO joins at ten.\n"
+        "00:09 Alex Kim: What would a good outcome look like for you?\n"
+        "(00:12) José Núñez: Savings, obviously.\n"
+    )
+    (transcript,) = parse_transcripts(text, "call.txt", rep="Alex Kim")
+    assert [(t.speaker, t.text) for t in transcript.turns] == [
+        ("trainee", "Thanks for making time."),
+        ("persona", "Sure. We have twenty minutes. Note: the CFO joins at ten."),
+        ("trainee", "What would a good outcome look like for you?"),
+        ("persona", "Savings, obviously."),
+    ]
+    # Role prefixes work as before, with or without a rep name.
+    (roles,) = parse_transcripts("Rep: Hi\nCustomer: Hello\nRep: What's up?\n", "call.txt")
+    assert [t.speaker for t in roles.turns] == ["trainee", "persona", "trainee"]
 
 
 def test_chat_reads_lines_from_a_pipe_and_ends_with_a_scorecard():

@@ -396,7 +396,7 @@ class Web:
             js,
         )
 
-    def upload(self, file: str | None, pasted: str, request: gr.Request):
+    def upload(self, file: str | None, pasted: str, rep: str, request: gr.Request):
         user = self.user(request)
         if file:
             text, name = Path(file).read_text(encoding="utf-8", errors="replace"), Path(file).name
@@ -405,7 +405,7 @@ class Web:
         else:
             raise gr.Error("Upload a transcript file or paste one first.")
         try:
-            _, card = self.trainer.upload(user, text, name)
+            _, card = self.trainer.upload(user, text, name, rep=rep)
         except USER_ERRORS as exc:
             raise gr.Error(str(exc)) from None
         return views.scorecard_html(card, "the customer")
@@ -567,17 +567,26 @@ class Web:
                     gr.Markdown(
                         "Upload the transcript of a real call, as JSON "
                         '(`{"turns": [{"speaker": "trainee", "text": "..."}]}`) '
-                        "or plain text with `Rep:` / `Customer:` prefixes, and get the same scorecard."
+                        "or plain text with `Rep:` / `Customer:` prefixes, and get the same scorecard. "
+                        "A call export with people's names (`Dana Smith: …`, Zoom/Teams `.vtt`) works too: "
+                        "say which name is the rep."
                     )
                     with gr.Row():
                         with gr.Column(scale=4):
                             upload_file = gr.File(
-                                label="Transcript file", file_types=[".json", ".txt", ".md"], type="filepath"
+                                label="Transcript file",
+                                file_types=[".json", ".txt", ".md", ".vtt"],
+                                type="filepath",
                             )
                             pasted = gr.Textbox(
                                 label="…or paste it",
                                 lines=8,
                                 placeholder="Rep: Thanks for making time…\nCustomer: …",
+                            )
+                            rep_name = gr.Textbox(
+                                label="The rep's name in the transcript",
+                                placeholder="Only when speakers are named, e.g. Alex Kim",
+                                elem_id="upload-rep",
                             )
                             grade = gr.Button("Score this call", variant="primary")
                         with gr.Column(scale=6):
@@ -661,7 +670,7 @@ class Web:
                 [opened_card, opened_comments, opened_transcript, history_files, h_md, h_js],
                 api_name="open_session",
             )
-            grade.click(self.upload, [upload_file, pasted], [upload_card], api_name="upload")
+            grade.click(self.upload, [upload_file, pasted, rep_name], [upload_card], api_name="upload")
             board_outputs = [team_stats, team_status, team_scores, team_trend, team_heat, review_pick]
             team_tab.select(self.dashboard, None, board_outputs, api_name="dashboard")
             refresh.click(self.dashboard, None, board_outputs, api_name=False)

@@ -269,9 +269,12 @@ class TrainerApp:
             return self.catalog.persona(self.catalog.scenario(row.scenario_id).persona).name
         return "Customer"
 
-    def upload(self, user: User, text: str, filename: str = "upload") -> tuple[SessionRow, Scorecard]:
-        """Grade a real call's transcript (JSON or `Rep:` / `Customer:` text) and keep it in the history."""
-        transcripts = parse_transcripts(text, filename)
+    def upload(
+        self, user: User, text: str, filename: str = "upload", rep: str | None = None
+    ) -> tuple[SessionRow, Scorecard]:
+        """Grade a real call's transcript (JSON, `Rep:` / `Customer:` text, or named speakers with `rep`
+        naming the rep) and keep it in the history."""
+        transcripts = parse_transcripts(text, filename, rep)
         if len(transcripts) != 1:
             raise SessionError(f"{filename}: one transcript per upload, please (found {len(transcripts)})")
         transcript: Transcript = transcripts[0]

@@ -388,7 +388,10 @@ def _usage_json(view: SessionView) -> dict[str, Any]:
 @app.command()
 def grade(
     paths: Annotated[
-        list[str], typer.Argument(help="Transcript files (JSON or 'Rep:'/'Customer:' text); - for stdin.")
+        list[str],
+        typer.Argument(
+            help="Transcript files (JSON, 'Rep:'/'Customer:' text, named speakers, .vtt); - for stdin."
+        ),
     ],
     catalog: CatalogOpt = None,
     judge: Annotated[
@@ -399,13 +402,17 @@ def grade(
     config: ConfigOpt = None,
     replay: ReplayOpt = False,
     cassettes: CassettesOpt = None,
+    rep: Annotated[
+        str | None,
+        typer.Option("--rep", help="For transcripts with named speakers (a call export): the rep's name."),
+    ] = None,
 ) -> None:
     """Print one scorecard JSON object per transcript, in input order."""
     relabel = _judge(judge, backend, model, config, replay, cassettes)
     stdin_text = sys.stdin.read() if "-" in paths else None
     cat = None
     for path in paths:
-        for transcript in read_transcripts(path, stdin_text):
+        for transcript in read_transcripts(path, stdin_text, rep):
             scenario = None
             if transcript.scenario:
                 cat = cat or _catalog(catalog)

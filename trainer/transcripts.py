@@ -1,6 +1,9 @@
 """Read transcripts from JSON (the INTERFACES.md format) or plain text with speaker prefixes.
 
-Errors name the file, line and field, so a user fixing an upload knows where to look.
+Plain text may name its speakers by role ("Rep:", "Customer:") or by name, as a real call's export
+does ("Dana Smith: ...", WebVTT "<v Dana Smith>...", a timestamp first); with names, `rep` says
+which speaker is the rep. Errors name the file, line and field, so a user fixing an upload knows
+where to look.
 """
 
 from __future__ import annotations
@@ -38,7 +41,12 @@ PERSONA_NAMES = {
     "lead",
     "patient",
 }
-_PREFIX = re.compile(r"^\s*\[?([A-Za-z][A-Za-z .'\-]{0,40}?)\]?\s*[:>]\s*(.*)$")
+_PREFIX = re.compile(r"^\s*\[?([^\W\d_][\w .'\-]{0,40}?)\]?\s*[:>]\s*(.*)$")
+# A call export's furniture: the WebVTT header, cue numbers and timing lines carry no words.
+# Only in a subtitle file (one with "-->" timings) do lone numbers and NOTE lines count as furniture.
+_VTT_SKIP = re.compile(r"^\s*(?:WEBVTT\b.*|NOTE\b.*|\d+|[\d:.,]+\s*-->\s*[\d:.,]+.*)\s*$")
+_VTT_VOICE = re.compile(r"^\s*<v(?:\.[\w.-]+)?\s+([^>]+)>(.*?)(?:</v>)?\s*$")
+_TIMESTAMP = re.compile(r"^\s*[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*[-–]?\s*")
 
 
 class TranscriptError(ValueError):
@@ -58,29 +66,100 @@ def _from_obj(data: object, source: str) -> Transcript:
         raise TranscriptError(f"{source}: {where}: {err['msg']}") from None
 
 
-def parse_plain(text: str, source: str = "<text>") -> Transcript:
-    """`Rep: ...` / `Customer: ...` lines; unprefixed lines continue the previous turn."""
-    turns: list[Turn] = []
+def _lines(text: str) -> list[tuple[int, str, str | None, bool]]:
+    """(line number, words, speaker prefix or None, from a WebVTT voice tag) of each line with words.
+
+    The call export's furniture (WebVTT header, cue numbers and timings, a leading timestamp) is dropped.
+    """
+    out: list[tuple[int, str, str | None, bool]] = []
+    subtitles = "-->" in text
     for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
+        if not raw.strip() or (subtitles and _VTT_SKIP.match(raw)):
             continue
-        match = _PREFIX.match(raw)
-        name = match.group(1).strip().lower() if match else ""
-        if match and (name in TRAINEE_NAMES or name in PERSONA_NAMES):
-            speaker = "trainee" if name in TRAINEE_NAMES else "persona"
-            turns.append(Turn(speaker=speaker, text=match.group(2).strip()))
+        voice = _VTT_VOICE.match(raw)
+        if voice:
+            out.append((number, voice.group(2).strip(), voice.group(1).strip(), True))
+            continue
+        line = _TIMESTAMP.sub("", raw, count=1)
+        match = _PREFIX.match(line)
+        if match:
+            out.append((number, match.group(2).strip(), match.group(1).strip(), False))
+        else:
+            out.append((number, line.strip(), None, False))
+    return out
+
+
+def _speakers(lines: list[tuple[int, str, str | None, bool]], rep_key: str | None) -> set[str]:
+    """Prefixes that name a speaker: role words, the rep, full names, voice tags, repeated names.
+
+    A one-word prefix seen once while others repeat ("Note: ...", "PS: ...") is part of the turn.
+    """
+    counts: dict[str, int] = {}
+    for _, _, name, _ in lines:
+        if name:
+            counts[name.lower()] = counts.get(name.lower(), 0) + 1
+    repeated = any(c >= 2 for c in counts.values())
+    voiced = {name.lower() for _, _, name, vtt in lines if name and vtt}
+    return {
+        key
+        for key, count in counts.items()
+        if key in TRAINEE_NAMES
+        or key in PERSONA_NAMES
+        or key == rep_key
+        or key in voiced
+        or " " in key
+        or count >= 2
+        or not repeated
+    }
+
+
+def parse_plain(text: str, source: str = "<text>", rep: str | None = None) -> Transcript:
+    """`Rep: ...` / `Customer: ...` lines, or named speakers with `rep` naming the rep.
+
+    With names, every speaker other than the rep is the customer side. Lines without a speaker
+    continue the turn before; consecutive WebVTT cues of one voice are one turn.
+    """
+    lines = _lines(text)
+    rep_key = rep.strip().lower() if rep and rep.strip() else None
+    speakers = _speakers(lines, rep_key)
+    roles = TRAINEE_NAMES | PERSONA_NAMES
+    spelled = {name.lower(): name for _, _, name, _ in reversed(lines) if name}  # as first written
+    shown = ", ".join(repr(spelled[n]) for n in sorted(speakers - roles)[:4])
+    if rep_key is None and speakers and not speakers & roles:
+        raise TranscriptError(
+            f"{source}: speakers {shown} are named, not 'Rep:'/'Customer:'; "
+            "say which one is the rep (--rep NAME)"
+        )
+    if rep_key is not None and rep_key not in speakers:
+        raise TranscriptError(f"{source}: the rep {rep!r} never speaks (speakers: {shown or 'none'})")
+    turns: list[Turn] = []
+    last_voice = None
+    for number, words, name, vtt in lines:
+        key = name.lower() if name else ""
+        if key and key in speakers and (key == rep_key or key in TRAINEE_NAMES):
+            speaker = "trainee"
+        elif key and key in speakers and (key in PERSONA_NAMES or rep_key is not None):
+            speaker = "persona"
         elif turns:
-            turns[-1] = Turn(speaker=turns[-1].speaker, text=f"{turns[-1].text} {raw.strip()}")
+            joined = f"{name}: {words}" if name else words
+            turns[-1] = Turn(speaker=turns[-1].speaker, text=f"{turns[-1].text} {joined}".strip())
+            continue
         else:
             raise TranscriptError(
                 f"{source}: line {number}: expected a speaker prefix such as 'Rep:' or 'Customer:'"
             )
+        if vtt and key == last_voice and turns:
+            turns[-1] = Turn(speaker=speaker, text=f"{turns[-1].text} {words}".strip())
+        else:
+            turns.append(Turn(speaker=speaker, text=words))
+        last_voice = key if vtt else None
+    turns = [t for t in turns if t.text]
     if not turns:
         raise TranscriptError(f"{source}: no turns found")
     return Transcript(turns=turns)
 
 
-def parse_transcripts(text: str, source: str) -> list[Transcript]:
+def parse_transcripts(text: str, source: str, rep: str | None = None) -> list[Transcript]:
     """One JSON transcript, a JSON list of them, JSON Lines of them, or plain text with prefixes."""
     stripped = text.strip()
     if not stripped:
@@ -91,11 +170,13 @@ def parse_transcripts(text: str, source: str) -> list[Transcript]:
         except json.JSONDecodeError as exc:
             if stripped[0] == "{" and "\n" in stripped:
                 return _json_lines(stripped, source)
+            if _TIMESTAMP.match(stripped) or _PREFIX.match(stripped.splitlines()[0]):
+                return [parse_plain(text, source, rep)]  # "[00:01:02] Dana: ..." or "[Rep]: ..."
             raise TranscriptError(f"{source}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
         if isinstance(data, list) and data and isinstance(data[0], dict) and "turns" in data[0]:
             return [_from_obj(item, f"{source}: item {i}") for i, item in enumerate(data)]
         return [_from_obj(data, source)]
-    return [parse_plain(text, source)]
+    return [parse_plain(text, source, rep)]
 
 
 def _json_lines(text: str, source: str) -> list[Transcript]:
@@ -110,13 +191,13 @@ def _json_lines(text: str, source: str) -> list[Transcript]:
     return out
 
 
-def read_transcripts(path: str, stdin_text: str | None = None) -> list[Transcript]:
+def read_transcripts(path: str, stdin_text: str | None = None, rep: str | None = None) -> list[Transcript]:
     if path == "-":
-        return parse_transcripts(stdin_text or "", "<stdin>")
+        return parse_transcripts(stdin_text or "", "<stdin>", rep)
     file = Path(path)
     if not file.is_file():
         raise TranscriptError(f"{path}: no such file")
-    transcripts = parse_transcripts(file.read_text(encoding="utf-8"), path)
+    transcripts = parse_transcripts(file.read_text(encoding="utf-8"), path, rep)
     for t in transcripts:
         if t.id is None and len(transcripts) == 1:
             t.id = file.stem
