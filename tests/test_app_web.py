@@ -134,3 +134,13 @@ def test_page_load_shows_manager_tabs_only_to_managers(tmp_path, catalog):
     header, scenarios, card, team_tab, assign_tab, reps, _ = web.on_load(request("ravi"))
     assert not team_tab["visible"] and not assign_tab["visible"] and reps["choices"] == []
     assert key_of(scenarios) == "s:vp_budget_review" and "Setting" in card
+
+
+def test_a_call_export_with_names_asks_for_the_rep_in_the_forms_words_then_scores(tmp_path, catalog):
+    web = Web(make_world(tmp_path, catalog).app, local=False)
+    ravi = request("ravi")
+    named = "Alex Kim: What would a good outcome look like for you?\nDana Lee: Savings, mostly.\n"
+    with pytest.raises(gr.Error, match="say which one is the rep in “The rep's name in the transcript”"):
+        web.upload(None, named, "", ravi)
+    card = web.upload(None, named, "Alex Kim", ravi)
+    assert "Customer focus" in card and "What would a good outcome" in card

@@ -32,7 +32,7 @@ from trainer.catalog import Catalog, CatalogError
 from trainer.grading import DIMENSIONS
 from trainer.session import SessionError, Sessions, SessionView
 from trainer.store import Store, StoreError, User
-from trainer.transcripts import TranscriptError
+from trainer.transcripts import REP_HINT, TranscriptError
 from trainer.turn_model import load_model
 from trainer.voice import Voice, offline_voice
 
@@ -407,7 +407,7 @@ class Web:
         try:
             _, card = self.trainer.upload(user, text, name, rep=rep)
         except USER_ERRORS as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(str(exc).replace(REP_HINT, "in “The rep's name in the transcript”")) from None
         return views.scorecard_html(card, "the customer")
 
     # ------------------------------------------------------------ manager

@@ -49,6 +49,10 @@ _VTT_VOICE = re.compile(r"^\s*<v(?:\.[\w.-]+)?\s+([^>]+)>(.*?)(?:</v>)?\s*$")
 _TIMESTAMP = re.compile(r"^\s*[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*[-–]?\s*")
 
 
+# How the command line asks for the rep's name; the web app words the same request for its form.
+REP_HINT = "(--rep NAME)"
+
+
 class TranscriptError(ValueError):
     """Bad transcript input; str() is the one-line message for the user."""
 
@@ -128,7 +132,7 @@ def parse_plain(text: str, source: str = "<text>", rep: str | None = None) -> Tr
     if rep_key is None and speakers and not speakers & roles:
         raise TranscriptError(
             f"{source}: speakers {shown} are named, not 'Rep:'/'Customer:'; "
-            "say which one is the rep (--rep NAME)"
+            f"say which one is the rep {REP_HINT}"
         )
     if rep_key is not None and rep_key not in speakers:
         raise TranscriptError(f"{source}: the rep {rep!r} never speaks (speakers: {shown or 'none'})")
