@@ -27,6 +27,11 @@ def _ev(a: Assessment, note: str) -> Evidence:
     return Evidence(turn=a.turn, quote=_quote(a.text), note=note)
 
 
+def _note(note: str) -> Evidence:
+    """Evidence about the whole conversation rather than one turn (no turn, no quote)."""
+    return Evidence(turn=-1, quote="", note=note)
+
+
 def _words(text: str) -> int:
     return len(text.split())
 
@@ -144,9 +149,7 @@ def _listening(
     if longest is not None and _words(longest.text) > limit:
         score -= min(30, (_words(longest.text) - limit) / 4)
         evidence.append(_ev(longest, f"longest monologue: {_words(longest.text)} words"))
-    evidence.insert(
-        0, Evidence(turn=-1, quote="", note=f"rep's share of words: {share:.0%} (best near {ideal:.0%})")
-    )
+    evidence.insert(0, _note(f"rep's share of words: {share:.0%} (best near {ideal:.0%})"))
     return max(0.0, min(100.0, score)), evidence
 
 
@@ -166,7 +169,7 @@ def _recovery(assessments: Sequence[Assessment], turns: Sequence[Turn]) -> tuple
             evidence.append(_ev(nxt, "kept going after pushback"))
     if not chances:
         # Nothing to recover from is full marks; say so, or a 100 with no quote looks like a bug.
-        return 100.0, [Evidence(turn=-1, quote="", note="no pushback or pitch to recover from")]
+        return 100.0, [_note("no pushback or pitch to recover from")]
     return 100 * recovered / chances, evidence
 
 
@@ -194,7 +197,7 @@ def _next_step(assessments: Sequence[Assessment], state: PersonaState | None) ->
         score = 70.0 if state is None and discovered >= 3 else 35.0
     else:
         score = 40.0
-        evidence.insert(0, Evidence(turn=-1, quote="", note="no next step asked for"))
+        evidence.insert(0, _note("no next step asked for"))
     score -= 10 * len(begs)
     return max(0.0, min(100.0, score)), evidence
 

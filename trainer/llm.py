@@ -270,8 +270,7 @@ class OpenAIChatModel:
         }
         if self.max_tokens:
             kwargs["max_tokens"] = self.max_tokens
-        streaming = stream_cb is not None and schema is None
-        relay = _Relay(stream_cb) if streaming else None  # type: ignore[arg-type]
+        relay = _Relay(stream_cb) if stream_cb is not None and schema is None else None
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=self._wait,

@@ -350,11 +350,6 @@ def _context_tail(ctx: str) -> list[str]:
     return _find_tokens(ctx)[-_MAX_CONTEXT_TOKENS:]
 
 
-def _sentences(text: str) -> list[str]:
-    parts = [s.strip(" -—–\t") for s in _SENT_SPLIT_RE.split(text)]
-    return [s for s in parts if s]
-
-
 def _names(prefix: str, count: int) -> tuple[tuple[str, float], ...]:
     """Binary features "<prefix>0" .. "<prefix><count - 1>", built once instead of per turn.
 
