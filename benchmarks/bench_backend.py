@@ -28,9 +28,9 @@ import openai  # noqa: E402
 
 from tests.fake_openai_server import FakeOpenAI  # noqa: E402
 from trainer.catalog import load_catalog  # noqa: E402
-from trainer.llm import OpenAIChatModel  # noqa: E402
-from trainer.llm_voice import LLMVoice  # noqa: E402
-from trainer.session import Sessions  # noqa: E402
+from trainer.llm.backends import OpenAIChatModel  # noqa: E402
+from trainer.roleplay.llm_voice import LLMVoice  # noqa: E402
+from trainer.roleplay.session import Sessions  # noqa: E402
 
 MESSAGES = [
     {"role": "system", "content": "You are Renata Okafor. " * 40},

@@ -1,4 +1,4 @@
-"""Throughput of `trainer.turn_model.predict` on one core, over synthetic sales turns.
+"""Throughput of `trainer.grader.classifier.predict` on one core, over synthetic sales turns.
 
 The grader classifies every turn of every session, so this must stay well above 5,000 turns/s.
 Turns are generated here from templates (no corpus text).
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trainer.turn_model import load_model, predict
+from trainer.grader.classifier import load_model, predict
 
 _OPENERS = ["", "Okay. ", "Thanks, that helps. ", "Right. ", "Got it. So ", "I hear you. "]
 _QUESTIONS = [

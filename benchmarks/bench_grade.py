@@ -9,7 +9,7 @@ import statistics
 import time
 from pathlib import Path
 
-from trainer.grading import grade_transcript
+from trainer.grader.scorecard import grade_transcript
 from trainer.schema import Transcript, Turn
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "evals" / "scripts"

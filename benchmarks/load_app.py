@@ -122,9 +122,9 @@ def fake_model_server(delay: float) -> tuple[ThreadingHTTPServer, str]:
 
 
 def model_voice(base_url: str):
-    """The LLM backend's own voice (trainer.llm_voice) over the OpenAI client, pointed at the fake."""
-    from trainer.llm import OpenAIChatModel
-    from trainer.llm_voice import LLMVoice
+    """The LLM backend's own voice (roleplay.llm_voice) over the OpenAI client, pointed at the fake."""
+    from trainer.llm.backends import OpenAIChatModel
+    from trainer.roleplay.llm_voice import LLMVoice
 
     return LLMVoice(OpenAIChatModel(base_url=base_url, api_key="not-needed", timeout=30), model="fake-1s")
 
@@ -173,9 +173,9 @@ def serve_model(delay: float) -> None:
 
 def serve(base_url: str) -> None:
     """The app, in its own process, with the LLM voice pointed at the model server; prints its URL."""
-    from trainer.app import launch
     from trainer.catalog import load_catalog
-    from trainer.store import open_store
+    from trainer.team.store import open_store
+    from trainer.web.server import launch
 
     voice = model_voice(base_url)
     # Warm the OpenAI client once (it builds its response models lazily), as any running server would be.

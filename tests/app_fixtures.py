@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer.app_actions import TrainerApp
-from trainer.auth import hash_password
 from trainer.catalog import Catalog
-from trainer.session import Sessions
-from trainer.store import Store, User, open_store
-from trainer.voice import Voice, offline_voice
+from trainer.roleplay.session import Sessions
+from trainer.roleplay.voice import Voice, offline_voice
+from trainer.team.access import hash_password
+from trainer.team.actions import TrainerApp
+from trainer.team.store import Store, User, open_store
 
 PASSWORD = "correct horse battery"
 # name, role, team

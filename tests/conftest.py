@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from trainer.catalog import load_catalog
-from trainer.session import Sessions
+from trainer.roleplay.session import Sessions
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "evals" / "scripts"

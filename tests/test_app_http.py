@@ -14,9 +14,9 @@ from gradio_client.exceptions import AppError
 
 from tests.app_fixtures import PASSWORD, make_store
 from tests.conftest import script
-from trainer.app import launch, needs_login
-from trainer.auth import hash_password
-from trainer.store import StoreError, open_store
+from trainer.team.access import hash_password
+from trainer.team.store import StoreError, open_store
+from trainer.web.server import launch, needs_login
 
 
 def free_port() -> int:

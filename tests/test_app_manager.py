@@ -10,10 +10,10 @@ import pytest
 
 from tests.app_fixtures import make_world
 from tests.conftest import script
-from trainer.app_views import heatmap_html, status_html
-from trainer.auth import AccessDenied
-from trainer.grading import DIMENSIONS
-from trainer.session import SessionError
+from trainer.grader.scorecard import DIMENSIONS
+from trainer.roleplay.session import SessionError
+from trainer.team.access import AccessDenied
+from trainer.web.views import heatmap_html, status_html
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ import pytest
 
 from tests.app_fixtures import make_world
 from tests.conftest import script
-from trainer.app_views import chat_messages, esc, mood_html, persona_card_html, scorecard_html, trend_svg
-from trainer.auth import AccessDenied
-from trainer.session import SessionError
-from trainer.transcripts import TranscriptError, parse_transcripts
-from trainer.voice import offline_voice
+from trainer.grader.transcripts import TranscriptError, parse_transcripts
+from trainer.roleplay.session import SessionError
+from trainer.roleplay.voice import offline_voice
+from trainer.team.access import AccessDenied
+from trainer.web.views import chat_messages, esc, mood_html, persona_card_html, scorecard_html, trend_svg
 
 
 @pytest.fixture

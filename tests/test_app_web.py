@@ -10,10 +10,10 @@ import pytest
 
 from tests.app_fixtures import make_world
 from tests.conftest import script
-from trainer.app import Web
-from trainer.app_views import esc
-from trainer.store import open_store
-from trainer.voice import Utterance, VoiceRequest, offline_voice
+from trainer.roleplay.voice import Utterance, VoiceRequest, offline_voice
+from trainer.team.store import open_store
+from trainer.web.server import Web
+from trainer.web.views import esc
 
 
 def word_by_word(pause: float):

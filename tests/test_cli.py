@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import ROOT, SCRIPTS, SEED_SCENARIOS, cli, cli_json
-from trainer.transcripts import parse_transcripts
+from trainer.grader.transcripts import parse_transcripts
 
 
 @pytest.mark.parametrize("scenario_id", SEED_SCENARIOS)

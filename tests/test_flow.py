@@ -7,9 +7,9 @@ import re
 import pytest
 
 from tests.conftest import SEED_SCENARIOS, cli, cli_json, play, script
-from trainer.persona import initial_state
-from trainer.session import SessionError, Sessions
-from trainer.voice import offline_voice
+from trainer.roleplay.persona import initial_state
+from trainer.roleplay.session import SessionError, Sessions
+from trainer.roleplay.voice import offline_voice
 
 
 @pytest.mark.parametrize("scenario_id", SEED_SCENARIOS)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.conftest import SEED_SCENARIOS, play, script
-from trainer.grading import DIMENSIONS, grade_session, grade_transcript
+from trainer.grader.scorecard import DIMENSIONS, grade_session, grade_transcript
 from trainer.schema import Transcript, Turn
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trainer.assess import assess_turn
+from trainer.grader.assess import assess_turn
 from trainer.schema import Turn
 
 EXAMPLES = yaml.safe_load((Path(__file__).parent / "data" / "label_examples.yaml").read_text())

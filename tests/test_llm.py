@@ -8,8 +8,9 @@ import time
 import pytest
 
 from tests.fake_openai_server import FakeOpenAI, Fault
-from trainer.assess import assess_turn
-from trainer.llm import (
+from trainer.grader.assess import assess_turn
+from trainer.grader.judge import JudgeVerdict, judged, llm_assess
+from trainer.llm.backends import (
     Cassette,
     CassetteLibrary,
     ModelUnavailable,
@@ -20,7 +21,6 @@ from trainer.llm import (
     RetryPolicy,
     ScriptedChatModel,
 )
-from trainer.llm_judge import JudgeVerdict, judged, llm_assess
 
 SECRET = "sk-test-SECRET-0123456789"
 FAST = RetryPolicy(attempts=4, initial=0.01, maximum=0.05, jitter=0.01)
@@ -204,7 +204,7 @@ def test_replay_miss_names_the_case_the_call_and_what_changed(tmp_path):
 
 
 def test_grade_with_the_llm_judge_flags_an_unparseable_turn_and_keeps_its_offline_label():
-    from trainer.grading import grade_transcript
+    from trainer.grader.scorecard import grade_transcript
     from trainer.schema import Transcript, Turn
 
     good = json.dumps(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from trainer.llm_config import ConfigError, resolve
+from trainer.llm.config import ConfigError, resolve
 
 
 def write(tmp_path, text: str):

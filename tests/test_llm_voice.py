@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from trainer.llm import ModelUnavailable, ScriptedChatModel
-from trainer.llm_voice import LLMVoice, clean_reply
-from trainer.session import Sessions
+from trainer.llm.backends import ModelUnavailable, ScriptedChatModel
+from trainer.roleplay.llm_voice import LLMVoice, clean_reply
+from trainer.roleplay.session import Sessions
 
 FIRST = "What's on your plate this quarter?"
 SECOND = "What's driving the pressure on the budget?"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from trainer.catalog import load_rules
-from trainer.persona import advance, effective_rules, end_check, initial_state
+from trainer.roleplay.persona import advance, effective_rules, end_check, initial_state
 from trainer.schema import Assessment, PersonaState
 
 

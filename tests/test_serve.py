@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from trainer.auth import hash_password
-from trainer.store import open_store
+from trainer.team.access import hash_password
+from trainer.team.store import open_store
 
 
 def free_port() -> int:

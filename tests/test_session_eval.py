@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import cli
-from trainer.session_eval import annomi_session_auc, auc
+from trainer.evals.rankings import annomi_session_auc, auc
 
 GOOD = [
     "What brings you in today, and what would you like to get out of our time?",

@@ -8,9 +8,9 @@ import pytest
 
 from tests.app_fixtures import PASSWORD, make_store
 from tests.conftest import cli
-from trainer.auth import StoredTokens, check_login, hash_password, verify_password
 from trainer.schema import Scorecard
-from trainer.store import MIGRATIONS, StoreError, open_database, open_store
+from trainer.team.access import StoredTokens, check_login, hash_password, verify_password
+from trainer.team.store import MIGRATIONS, StoreError, open_database, open_store
 
 
 def test_migrations_run_once_and_a_reopened_store_keeps_its_data(tmp_path):

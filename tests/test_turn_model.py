@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from trainer.calibration import annomi_conversations, calibrate, format_table, score_rows
-from trainer.turn_features import (
+from trainer.evals.calibration import annomi_conversations, calibrate, format_table, score_rows
+from trainer.grader.classifier import TurnPrediction, predict, predict_many
+from trainer.grader.features import (
     _MAX_CONTEXT_TOKENS,
     _SENT_SPLIT_RE,
     _TOKEN_RE,
@@ -23,7 +24,6 @@ from trainer.turn_features import (
     _find_words,
     _normalise,
 )
-from trainer.turn_model import TurnPrediction, predict, predict_many
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 
 from trainer.catalog import CatalogError, builtin_root
-from trainer.llm import Message
-from trainer.persona import ReplyPart, ReplyPlan
+from trainer.llm.backends import Message
+from trainer.roleplay.persona import ReplyPart, ReplyPlan
 from trainer.schema import Persona, PersonaState, Scenario, Turn
 
 _SLOT = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")

@@ -1,9 +1,9 @@
-"""Train the per-turn focus and question classifiers and write trainer/weights/turn_model.json.
+"""Train the per-turn focus and question classifiers and write trainer/grader/weights/turn_model.json.
 
 Reproducible: no randomness beyond a fixed seed, features in sorted order, full-batch optimisation.
 Reads AnnoMI and PersuasionForGood from ../shared/data (override with --data) and the project's own
 sales turns from training/sales_turns.jsonl; trains on the "train" split only so the held-out
-numbers printed at the end (and by trainer.calibration) stay honest.
+numbers printed at the end (and by trainer.evals.calibration) stay honest.
 
     /tmp/venv/bin/python training/train_classifier.py [--data DIR] [--out PATH]
 """
@@ -23,8 +23,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from trainer import turn_model  # noqa: E402
-from trainer.calibration import (  # noqa: E402
+from trainer.evals.calibration import (  # noqa: E402
     _macro_f1,
     calibrate,
     format_table,
@@ -32,7 +31,8 @@ from trainer.calibration import (  # noqa: E402
     load_persuasion,
     load_sales,
 )
-from trainer.turn_features import FOCUS_CLASSES, QUESTION_CLASSES, Features, extract  # noqa: E402
+from trainer.grader import classifier as turn_model  # noqa: E402
+from trainer.grader.features import FOCUS_CLASSES, QUESTION_CLASSES, Features, extract  # noqa: E402
 
 SEED = 13
 # Per-corpus sample weights: the sales turns are few but closest to the real use; PersuasionForGood

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Iterator, MutableMapping
 
-from trainer.store import LOCAL_NAME, SessionRow, Store, StoreError, User
+from trainer.team.store import LOCAL_NAME, SessionRow, Store, StoreError, User
 
 # scrypt with n=2**14, r=8 (16 MiB, ~50 ms): the standard interactive-login setting.
 _N, _R, _P, _LEN = 2**14, 8, 1, 32

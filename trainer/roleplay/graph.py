@@ -12,13 +12,13 @@ from typing import Any, TypedDict
 from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
 
-from trainer.assess import assess_turn
 from trainer.catalog import Catalog, load_rules
-from trainer.grading import grade_session
-from trainer.persona import ReplyPlan, advance, effective_rules, end_check, initial_state
+from trainer.grader.assess import assess_turn
+from trainer.grader.scorecard import grade_session
+from trainer.llm.usage import Usage
+from trainer.roleplay.persona import ReplyPlan, advance, effective_rules, end_check, initial_state
+from trainer.roleplay.voice import Utterance, Voice, VoiceRequest, offline_voice, opening_line
 from trainer.schema import Assessment, PersonaState, Turn
-from trainer.usage import Usage
-from trainer.voice import Utterance, Voice, VoiceRequest, offline_voice, opening_line
 
 
 class SessionState(TypedDict, total=False):

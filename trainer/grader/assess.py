@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from functools import cache
 
 from trainer.catalog import load_topics
+from trainer.grader.labels import label_turn
 from trainer.schema import Assessment, Focus, Move, QuestionKind, Spin, Turn
 from trainer.text import content_words, question_sentence, word_pattern
-from trainer.turn_labels import label_turn
 
 _GOODBYE = word_pattern(
     "goodbye", "bye", "talk soon", "i'll let you go", "let you get to", "have a good", "speak soon",

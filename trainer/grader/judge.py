@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from trainer import assess
-from trainer.llm import ChatModel
+from trainer.grader import assess
+from trainer.llm.backends import ChatModel
 from trainer.prompts import judge_messages, prompts_root
 from trainer.schema import Assessment
 

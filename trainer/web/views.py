@@ -10,9 +10,9 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from trainer.roleplay.session import SessionView
 from trainer.schema import Assessment, Scorecard
-from trainer.session import SessionView
-from trainer.store import Comment, SessionRow
+from trainer.team.store import Comment, SessionRow
 
 esc = html.escape
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainer.turn_features import FOCUS_CLASSES, QUESTION_CLASSES, Features, extract, token_grams, word_set
+from trainer.grader.features import FOCUS_CLASSES, QUESTION_CLASSES, Features, extract, token_grams, word_set
 
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "turn_model.json"
 

@@ -20,20 +20,27 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from trainer.assess import assess_transcript
 from trainer.catalog import SOURCE_TREE, Catalog, CatalogError, _parse
-from trainer.fidelity import locked_leaks, phrase_hits, prompt_leak
-from trainer.grading import grade_session
-from trainer.llm import Cassette, CassetteLibrary, ChatModel, ModelUnavailable, RecordingChatModel, ReplayMiss
-from trainer.llm_config import LLMConfig, chat_model
-from trainer.llm_judge import judged, llm_assess
-from trainer.llm_voice import LLMVoice
+from trainer.grader.assess import assess_transcript
+from trainer.grader.judge import judged, llm_assess
+from trainer.grader.scorecard import grade_session
+from trainer.grader.transcripts import read_transcripts
+from trainer.llm.backends import (
+    Cassette,
+    CassetteLibrary,
+    ChatModel,
+    ModelUnavailable,
+    RecordingChatModel,
+    ReplayMiss,
+)
+from trainer.llm.config import LLMConfig, chat_model
+from trainer.llm.usage import Meter
 from trainer.prompts import prompts_root
+from trainer.roleplay.llm_voice import LLMVoice
+from trainer.roleplay.reply_guard import locked_leaks, phrase_hits, prompt_leak
+from trainer.roleplay.session import Sessions, SessionView
+from trainer.roleplay.voice import offline_voice
 from trainer.schema import Assessment, EndReason, Focus, Move, QuestionKind, Strict, Turn
-from trainer.session import Sessions, SessionView
-from trainer.transcripts import read_transcripts
-from trainer.usage import Meter
-from trainer.voice import offline_voice
 
 Check = Literal["locked_facts", "breaking_character", "coaching", "prompt_leak"]
 ALL_CHECKS: list[Check] = ["locked_facts", "breaking_character", "coaching", "prompt_leak"]

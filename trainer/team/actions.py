@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from trainer.auth import AccessDenied, require_manager, require_session
 from trainer.catalog import Catalog
-from trainer.grading import DIMENSIONS, grade_session, grade_transcript
+from trainer.grader.scorecard import DIMENSIONS, grade_session, grade_transcript
+from trainer.grader.transcripts import parse_transcripts
+from trainer.roleplay.session import SessionError, Sessions, SessionView
 from trainer.schema import Scorecard, Transcript
-from trainer.session import SessionError, Sessions, SessionView
-from trainer.store import Assignment, Comment, SessionRow, Store, StoreError, User
-from trainer.transcripts import parse_transcripts
+from trainer.team.access import AccessDenied, require_manager, require_session
+from trainer.team.store import Assignment, Comment, SessionRow, Store, StoreError, User
 
 MODES = ("training", "assessment")
 STUCK_AFTER = 2  # failed attempts at an assignment before a manager sees "stuck"
@@ -260,7 +260,7 @@ class TrainerApp:
         if fmt == "json":
             data = {k: opened.transcript.get(k) for k in ("id", "scenario", "turns")}
             return f"transcript-{session_id}.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-        from trainer.app_views import transcript_markdown
+        from trainer.web.views import transcript_markdown
 
         return f"transcript-{session_id}.md", transcript_markdown(opened, self.persona_name(opened.row))
 

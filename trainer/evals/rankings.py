@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from trainer.calibration import annomi_conversations
 from trainer.catalog import Catalog
-from trainer.grading import grade_transcript
+from trainer.evals.calibration import annomi_conversations
+from trainer.grader.features import split_of
+from trainer.grader.scorecard import grade_transcript
+from trainer.roleplay.session import Sessions
 from trainer.schema import Transcript, Turn
-from trainer.session import Sessions
-from trainer.turn_features import split_of
 
 SCRIPT_KINDS = ("discovery", "mediocre", "pitch")
 

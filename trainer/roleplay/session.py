@@ -18,11 +18,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from trainer.catalog import Catalog
-from trainer.graph import build_graph
 from trainer.paths import checkpoint_path
-from trainer.persona import mood
+from trainer.roleplay.graph import build_graph
+from trainer.roleplay.persona import mood
+from trainer.roleplay.voice import Voice, offline_voice
 from trainer.schema import Assessment, PersonaState, Scorecard, Turn
-from trainer.voice import Voice, offline_voice
 
 # One checkpoint per finished run (a turn), not per graph step: the head is always a finished run, and
 # rewind goes back by whole turns, so the step checkpoints were never read; skipping them cuts the

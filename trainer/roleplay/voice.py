@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from trainer.persona import ReplyPart, ReplyPlan
+from trainer.roleplay.persona import ReplyPart, ReplyPlan
 from trainer.schema import Persona, PersonaState, Scenario, Turn
 
 

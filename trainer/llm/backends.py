@@ -27,7 +27,7 @@ import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from trainer.usage import Usage, estimate_tokens
+from trainer.llm.usage import Usage, estimate_tokens
 
 Message = dict[str, str]
 TokenCallback = Callable[[str], None]

@@ -25,16 +25,16 @@ from typing import Any
 
 import gradio as gr
 
-from trainer import app_views as views
-from trainer.app_actions import TrainerApp
-from trainer.auth import LOCAL_USER, AccessDenied, StoredTokens, check_login
 from trainer.catalog import Catalog, CatalogError
-from trainer.grading import DIMENSIONS
-from trainer.session import SessionError, Sessions, SessionView
-from trainer.store import Store, StoreError, User
-from trainer.transcripts import REP_HINT, TranscriptError
-from trainer.turn_model import load_model
-from trainer.voice import Voice, offline_voice
+from trainer.grader.classifier import load_model
+from trainer.grader.scorecard import DIMENSIONS
+from trainer.grader.transcripts import REP_HINT, TranscriptError
+from trainer.roleplay.session import SessionError, Sessions, SessionView
+from trainer.roleplay.voice import Voice, offline_voice
+from trainer.team.access import LOCAL_USER, AccessDenied, StoredTokens, check_login
+from trainer.team.actions import TrainerApp
+from trainer.team.store import Store, StoreError, User
+from trainer.web import views
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 USER_ERRORS = (AccessDenied, SessionError, StoreError, TranscriptError, CatalogError)

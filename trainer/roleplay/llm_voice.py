@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from trainer.fidelity import reply_problems
-from trainer.llm import ChatModel
+from trainer.llm.backends import ChatModel
 from trainer.prompts import persona_messages, prompts_root
-from trainer.voice import Utterance, VoiceRequest, plan_lines
+from trainer.roleplay.reply_guard import reply_problems
+from trainer.roleplay.voice import Utterance, VoiceRequest, plan_lines
 
 MAX_CHARS = 600
 MAX_SENTENCES = 4

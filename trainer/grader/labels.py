@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from trainer.grader.classifier import predict
 from trainer.schema import Focus, QuestionKind
-from trainer.turn_model import predict
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from trainer.assess import Relabel, assess_transcript
 from trainer.catalog import load_rubric
+from trainer.grader.assess import Relabel, assess_transcript
 from trainer.schema import Assessment, Evidence, Persona, PersonaState, Scenario, Scorecard, Transcript, Turn
 
 DIMENSIONS = ("customer_focus", "discovery_depth", "question_quality", "listening", "recovery", "next_step")

@@ -14,14 +14,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from trainer.assess import assess_turn
 from trainer.catalog import Catalog, CatalogError, load_catalog, validate_paths
-from trainer.grading import grade_session, grade_transcript, turn_labels
-from trainer.llm import ModelUnavailable, ReplayMiss
-from trainer.llm_config import ConfigError, LLMConfig, resolve
+from trainer.grader.assess import assess_turn
+from trainer.grader.scorecard import grade_session, grade_transcript, turn_labels
+from trainer.grader.transcripts import TranscriptError, read_transcripts
+from trainer.llm.backends import ModelUnavailable, ReplayMiss
+from trainer.llm.config import ConfigError, LLMConfig, resolve
+from trainer.roleplay.session import SessionError, Sessions, SessionView, sqlite_checkpointer
 from trainer.schema import Turn
-from trainer.session import SessionError, Sessions, SessionView, sqlite_checkpointer
-from trainer.transcripts import TranscriptError, read_transcripts
 
 DEFAULT_SCENARIO = "vp_budget_review"
 
@@ -84,11 +84,11 @@ def _check_backend(backend: str, model: str | None = None, **flags: Any) -> LLMC
 
 def _voice(config: LLMConfig, cat: Catalog, case: str | None = None):
     """The persona voice for a backend: authored lines offline, else the LLM voice over its ChatModel."""
-    from trainer.llm import Cassette, RecordingChatModel
-    from trainer.llm_config import chat_model
-    from trainer.llm_voice import LLMVoice
+    from trainer.llm.backends import Cassette, RecordingChatModel
+    from trainer.llm.config import chat_model
     from trainer.prompts import prompts_root
-    from trainer.voice import offline_voice
+    from trainer.roleplay.llm_voice import LLMVoice
+    from trainer.roleplay.voice import offline_voice
 
     model = chat_model(config, case=case)
     if model is None:
@@ -102,7 +102,7 @@ def _voice(config: LLMConfig, cat: Catalog, case: str | None = None):
 
 
 def _usage_line(view: SessionView) -> str | None:
-    from trainer.usage import Meter
+    from trainer.llm.usage import Meter
 
     if not view.usage:
         return None
@@ -375,7 +375,7 @@ def run(
 
 
 def _usage_json(view: SessionView) -> dict[str, Any]:
-    from trainer.usage import Meter
+    from trainer.llm.usage import Meter
 
     meter = Meter()
     meter.merge(view.usage)
@@ -471,8 +471,8 @@ def _judge(
         raise UsageError(f"--judge: unknown judge {judge!r} (use offline or llm)")
     if judge == "offline":
         return None
-    from trainer.llm_config import chat_model
-    from trainer.llm_judge import judged, llm_assess
+    from trainer.grader.judge import judged, llm_assess
+    from trainer.llm.config import chat_model
 
     settings = _check_backend(
         backend, judge_model=model, config_path=config, replay=replay, cassettes=cassettes
@@ -525,7 +525,7 @@ def eval_suites(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from trainer.evals import load_suites, run_suites
+    from trainer.evals.suites import load_suites, run_suites
 
     settings = _check_backend(
         backend,
@@ -589,7 +589,7 @@ def eval_suites(
     report.write_text(json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if settings.record:
         _write_manifest(settings)
-    from trainer.usage import Meter
+    from trainer.llm.usage import Meter
 
     meter = Meter()
     meter.merge(result.usage.get("by_model", {}))
@@ -612,7 +612,7 @@ def _write_manifest(settings: LLMConfig) -> None:
     from datetime import UTC, datetime
     from urllib.parse import urlsplit
 
-    from trainer.llm_config import MANIFEST
+    from trainer.llm.config import MANIFEST
 
     manifest = {
         "voice_model": settings.voice_model,
@@ -639,7 +639,7 @@ DatabaseOpt = Annotated[
 
 
 def _store(database_url: str | None):
-    from trainer.store import StoreError, open_store
+    from trainer.team.store import StoreError, open_store
 
     try:
         return open_store(database_url)
@@ -671,8 +671,8 @@ def users_add(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Add a user; the password is asked for (or read from stdin) and stored only as a scrypt hash."""
-    from trainer.auth import hash_password
-    from trainer.store import StoreError
+    from trainer.team.access import hash_password
+    from trainer.team.store import StoreError
 
     store = _store(database_url)
     try:
@@ -691,8 +691,8 @@ def users_passwd(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Set a new password for a user."""
-    from trainer.auth import hash_password
-    from trainer.store import StoreError
+    from trainer.team.access import hash_password
+    from trainer.team.store import StoreError
 
     store = _store(database_url)
     try:
@@ -733,11 +733,11 @@ def serve(
 ) -> None:
     """Start the web app and print its URL; sign-in is required once users exist or beyond localhost."""
     settings = _check_backend(backend, model)
-    from trainer.store import StoreError
+    from trainer.team.store import StoreError
 
     cat = _catalog(catalog)
     store = _store(database_url)
-    from trainer.app import launch
+    from trainer.web.server import launch
 
     try:
         demo, url = launch(
@@ -759,16 +759,16 @@ def calibrate(
     catalog: CatalogOpt = None,
 ) -> None:
     """Measure the offline grader against human labels and print the tables published in the README."""
-    from trainer.calibration import calibrate as turn_agreement
-    from trainer.calibration import format_table
-    from trainer.session_eval import annomi_session_auc, format_session_tables, scripted_rankings
+    from trainer.evals.calibration import calibrate as turn_agreement
+    from trainer.evals.calibration import format_table
+    from trainer.evals.rankings import annomi_session_auc, format_session_tables, scripted_rankings
 
     if not data.is_dir():
         raise UsageError(f"--data: {data}: no such folder")
     report = turn_agreement(data)
     out.print("Per-turn agreement with human labels (held-out: conversations the model never trained on)\n")
     out.print(format_table(report), markup=False)
-    scripts = Path(__file__).resolve().parent.parent / "evals" / "scripts"
+    scripts = Path(__file__).resolve().parents[2] / "evals" / "scripts"
     ranking = scripted_rankings(_catalog(catalog), scripts) if scripts.is_dir() else {}
     out.print("\nSession level: `overall` of high vs low quality conversations; scripted sales sessions\n")
     out.print(format_session_tables(annomi_session_auc(data), ranking), markup=False)

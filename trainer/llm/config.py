@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from trainer.catalog import SOURCE_TREE
-from trainer.llm import CassetteLibrary, ChatModel, OpenAIChatModel, ReplayChatModel, RetryPolicy
+from trainer.llm.backends import CassetteLibrary, ChatModel, OpenAIChatModel, ReplayChatModel, RetryPolicy
 
 Backend = Literal["offline", "openai", "replay"]
 BACKENDS: tuple[str, ...] = ("offline", "openai", "replay")

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from trainer.turn_features import FOCUS_CLASSES, split_of
+from trainer.grader.features import FOCUS_CLASSES, split_of
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SALES_PATH = REPO_ROOT / "training" / "sales_turns.jsonl"
 # Sales turns written by people who never saw the training turns, for measuring only (never trained on).
 BLIND_DIR = REPO_ROOT / "evals" / "labelled"
@@ -115,7 +115,7 @@ def load_blind(path: Path) -> list[dict[str, Any]]:
 def annomi_conversations(data_dir: Path) -> list[tuple[str, str, list[dict[str, str]]]]:
     """AnnoMI conversations rebuilt as (conversation_id, quality, turns) for session-level grading.
 
-    Hook for the session AUC (high vs low quality MI, graded via `trainer.grading`). Only therapist
+    Hook for the session AUC (high vs low quality MI, graded via `trainer.grader.scorecard`). Only therapist
     utterances are stored, so each client line is recovered from the next therapist row's
     `prev_text` (client → "persona", therapist → "trainee"); consecutive client lines that were not
     followed by a therapist utterance are lost, which is fine for a quality signal.
@@ -153,7 +153,7 @@ def _macro_f1(gold: list[str], pred: list[str], classes: tuple[str, ...] = FOCUS
 
 def score_rows(rows: list[dict[str, Any]]) -> dict[str, float | int | None]:
     """Metrics for one corpus part: macro-F1, customer-vs-pitch accuracy, open/closed accuracy, n."""
-    from trainer.turn_model import predict_many
+    from trainer.grader.classifier import predict_many
 
     preds = predict_many((r["text"], r["context"]) for r in rows)
     gold = [r["focus"] for r in rows]

@@ -1,0 +1,1 @@
+"""Evaluation: eval suites and their runner, calibration against human labels, session rankings."""

@@ -1,0 +1,1 @@
+"""The model seam: one `ChatModel.complete`, the OpenAI-compatible client, cassettes, config and usage."""

@@ -1,0 +1,1 @@
+"""Role-play: persona state, the session graph, sessions, voices and the reply guard."""
