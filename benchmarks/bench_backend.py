@@ -28,7 +28,8 @@ import openai  # noqa: E402
 
 from tests.fake_openai_server import FakeOpenAI  # noqa: E402
 from trainer.catalog import load_catalog  # noqa: E402
-from trainer.llm.backends import OpenAIChatModel  # noqa: E402
+from trainer.llm.openai_client import OpenAIChatModel  # noqa: E402
+from trainer.llm.seam import Request  # noqa: E402
 from trainer.roleplay.llm_voice import LLMVoice  # noqa: E402
 from trainer.roleplay.session import Sessions  # noqa: E402
 
@@ -75,11 +76,12 @@ def per_call(server: FakeOpenAI, n: int, delay_ms: float) -> None:
     print(
         row(
             "OpenAIChatModel.complete()",
-            timed(lambda: ours.complete(MESSAGES, model="m", temperature=0.7), n),
+            timed(lambda: ours.complete(Request(MESSAGES, model="m", temperature=0.7)), n),
             delay_ms,
         )
     )
-    stream = lambda: ours.complete(MESSAGES, model="m", temperature=0.7, stream_cb=lambda _: None)  # noqa: E731
+    request = Request(MESSAGES, model="m", temperature=0.7)
+    stream = lambda: ours.complete(request, stream_cb=lambda _: None)  # noqa: E731
     print(row("OpenAIChatModel.complete(), streamed", timed(stream, n), delay_ms))
 
 

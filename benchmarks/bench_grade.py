@@ -1,10 +1,11 @@
 """Benchmark: grading a 20-turn transcript (10 rep turns) end to end, on one core. Target: < 20 ms.
 
-Run: python benchmarks/bench_grade.py
+Run: python benchmarks/bench_grade.py [--n 200]
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from pathlib import Path
@@ -32,10 +33,13 @@ def transcript(n_rep_turns: int = 10) -> Transcript:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="timed gradings")
+    args = parser.parse_args()
     t = transcript()
     grade_transcript(t)  # warm caches (weights, rubrics)
     runs = []
-    for _ in range(200):
+    for _ in range(args.n):
         start = time.perf_counter()
         grade_transcript(t)
         runs.append((time.perf_counter() - start) * 1000)

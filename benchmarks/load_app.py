@@ -3,13 +3,15 @@
 Starts a local OpenAI-compatible fake (stdlib, streaming and not, fixed delay) and the app, each in its
 own process, with the LLM voice pointed at the fake; then N simulated browser tabs (Gradio's queue
 protocol over httpx) that each start a scenario and send turns.
-Prints turn-latency percentiles, the app's CPU per turn and errors; asserts nothing (the figures are
-for people). Each rep pauses a few seconds before every question, as people do while they read the
-reply and type; `--burst` drops the pauses and has all reps press Enter in the same instant.
+Prints turn-latency percentiles, the app's CPU per turn and errors; the figures are for people, the exit
+status only says whether every turn was answered (1 when any failed). Each rep pauses a few seconds before
+every question, as people do while they read the reply and type; `--burst` drops the pauses and has all
+reps press Enter in the same instant. Both child processes end with this one, however it ends.
 
     python benchmarks/load_app.py                 # 50 sessions x 4 turns, 1.0 s per reply, 3-8 s pauses
     python benchmarks/load_app.py --burst         # the worst case: every turn sent at once
     python benchmarks/load_app.py --sessions 10 --turns 2 --delay 0.5 --think 1:2
+    python benchmarks/load_app.py --sessions 2 --turns 1 --delay 0.05 --think 0:0   # smoke test, ~15 s
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -81,15 +84,11 @@ def fake_model_server(delay: float) -> tuple[ThreadingHTTPServer, str]:
                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
                     }
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                final = {
-                    "id": "x",
-                    "object": "chat.completion.chunk",
-                    "created": 0,
-                    "model": body.get("model", "fake"),
-                    "choices": [],
-                    "usage": usage,
-                }
-                self.wfile.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
+                # The reply is finished (a stream without a finish_reason is a cut one), then the usage.
+                done = {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                final = {**chunk, "choices": [], "usage": usage}
+                self.wfile.write(f"data: {json.dumps(done)}\n\ndata: {json.dumps(final)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
                 self.close_connection = True
                 return
@@ -123,7 +122,7 @@ def fake_model_server(delay: float) -> tuple[ThreadingHTTPServer, str]:
 
 def model_voice(base_url: str):
     """The LLM backend's own voice (roleplay.llm_voice) over the OpenAI client, pointed at the fake."""
-    from trainer.llm.backends import OpenAIChatModel
+    from trainer.llm.openai_client import OpenAIChatModel
     from trainer.roleplay.llm_voice import LLMVoice
 
     return LLMVoice(OpenAIChatModel(base_url=base_url, api_key="not-needed", timeout=30), model="fake-1s")
@@ -164,8 +163,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
+def exit_with_parent() -> None:
+    """End this child process when the benchmark does, even if it was killed: its end closes our stdin."""
+
+    def watch() -> None:
+        sys.stdin.read()
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def serve_model(delay: float) -> None:
     """The model server, in its own process as a real one would be; prints its URL, then waits."""
+    exit_with_parent()
     _, base_url = fake_model_server(delay)
     print(base_url, flush=True)
     threading.Event().wait()
@@ -174,13 +184,15 @@ def serve_model(delay: float) -> None:
 def serve(base_url: str) -> None:
     """The app, in its own process, with the LLM voice pointed at the model server; prints its URL."""
     from trainer.catalog import load_catalog
+    from trainer.llm.seam import Request
     from trainer.team.store import open_store
     from trainer.web.server import launch
 
+    exit_with_parent()
     voice = model_voice(base_url)
     # Warm the OpenAI client once (it builds its response models lazily), as any running server would be.
     voice.chat_model.complete(
-        [{"role": "user", "content": "hi"}], model="warm-up", temperature=0, stream_cb=len
+        Request([{"role": "user", "content": "hi"}], model="warm-up", temperature=0), stream_cb=len
     )
     folder = Path(tempfile.mkdtemp(prefix="trainer-load-"))
     store = open_store(f"sqlite:///{folder / 'trainer.db'}")
@@ -189,7 +201,7 @@ def serve(base_url: str) -> None:
     demo.block_thread()
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -206,25 +218,57 @@ def main() -> None:
     args = parser.parse_args()
     if args.model_server:
         serve_model(args.delay)
-        return
+        return 0
     if args.serve:
         serve(args.serve)
-        return
+        return 0
 
     # The model server and the app each run in their own process, as in production, so neither they
-    # nor the clients share a GIL.
-    def start(*flags: str) -> tuple[subprocess.Popen[str], str]:
+    # nor the clients share a GIL. Whatever happens here (an error, Ctrl-C, SIGTERM), both are ended.
+    children: list[subprocess.Popen[str]] = []
+
+    def start(name: str, *flags: str) -> str:
+        """Start a child; its first line is its URL."""
         process = subprocess.Popen(
             [sys.executable, __file__, *flags],
+            stdin=subprocess.PIPE,  # closed when we end, however we end: the child then exits too
             stdout=subprocess.PIPE,
             text=True,
             env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
         )
+        children.append(process)
         assert process.stdout is not None
-        return process, process.stdout.readline().strip()
+        line = process.stdout.readline().strip()
+        if not line.startswith("http"):
+            raise SystemExit(f"load_app: the {name} did not start (its error is above; it printed {line!r})")
+        return line
 
-    model, base_url = start("--model-server", "--delay", str(args.delay))
-    server, url = start("--serve", base_url)
+    def end_children() -> None:
+        for process in reversed(children):
+            process.terminate()
+        for process in reversed(children):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def stop(signum: int, _frame: object) -> None:
+        end_children()  # at once: the reps' open requests then fail fast instead of finishing their turns
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
+    try:
+        base_url = start("model server", "--model-server", "--delay", str(args.delay))
+        url = start("app", "--serve", base_url)
+        return load(args, url, base_url, app_pid=children[-1].pid)
+    finally:
+        end_children()
+
+
+def load(args: argparse.Namespace, url: str, base_url: str, app_pid: int) -> int:
+    """The simulated reps against the running app; prints the figures, returns 1 when any turn failed."""
     low, high = (0.0, 0.0) if args.burst else (float(x) for x in args.think.split(":"))
     pacing = f"reps pause {low:g}-{high:g} s before each turn"
     if args.burst:
@@ -232,9 +276,9 @@ def main() -> None:
     print(f"app at {url}; model server at {base_url} ({args.delay:.2f} s per reply); {pacing}")
     fns = {d.get("api_name"): d["id"] for d in httpx.get(url + "config").json()["dependencies"]}
 
-    idle_from = cpu_seconds(server.pid)
+    idle_from = cpu_seconds(app_pid)
     time.sleep(2.0)
-    idle = (cpu_seconds(server.pid) - idle_from) / 2.0  # share of a core the app burns doing nothing
+    idle = (cpu_seconds(app_pid) - idle_from) / 2.0  # share of a core the app burns doing nothing
 
     latencies: list[float] = []
     errors: list[str] = []
@@ -243,7 +287,7 @@ def main() -> None:
     barrier = threading.Barrier(
         args.sessions,
         action=lambda: cpu_at_start.extend(
-            [cpu_seconds(server.pid), cpu_seconds(os.getpid()), time.perf_counter()]
+            [cpu_seconds(app_pid), cpu_seconds(os.getpid()), time.perf_counter()]
         ),
     )
 
@@ -281,11 +325,8 @@ def main() -> None:
         list(pool.map(rep, range(args.sessions)))
     wall = time.perf_counter() - began
     chatting = time.perf_counter() - cpu_at_start[2] if cpu_at_start else 0.0
-    cpu = cpu_seconds(server.pid) - cpu_at_start[0] - idle * chatting if cpu_at_start else 0.0
+    cpu = cpu_seconds(app_pid) - cpu_at_start[0] - idle * chatting if cpu_at_start else 0.0
     client_cpu = cpu_seconds(os.getpid()) - cpu_at_start[1] if cpu_at_start else 0.0
-    for process in (server, model):
-        process.terminate()
-        process.wait(timeout=10)
 
     print(
         f"sessions {args.sessions}, turns each {args.turns}, turns played {len(latencies)}, wall {wall:.1f} s"
@@ -306,7 +347,8 @@ def main() -> None:
     print(f"errors: {len(errors)}")
     for line in errors[:10]:
         print("  " + line)
+    return 1 if errors or not latencies else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

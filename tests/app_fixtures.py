@@ -8,8 +8,8 @@ from pathlib import Path
 from trainer.catalog import Catalog
 from trainer.roleplay.session import Sessions
 from trainer.roleplay.voice import Voice, offline_voice
-from trainer.team.access import hash_password
-from trainer.team.actions import TrainerApp
+from trainer.team.app import TrainerApp
+from trainer.team.passwords import hash_password
 from trainer.team.store import Store, User, open_store
 
 PASSWORD = "correct horse battery"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from trainer.catalog import load_catalog
+from trainer.roleplay.play import play_lines
 from trainer.roleplay.session import Sessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,14 +52,8 @@ def script(scenario_id: str, kind: str) -> list[str]:
 
 def play(sessions: Sessions, scenario_id: str, lines: list[str], seed: int = 1):
     """Play lines until the persona ends the meeting; returns the final view and the views per turn."""
-    view = sessions.start(scenario_id, seed=seed)
-    views = [view]
-    for line in lines:
-        if view.ended:
-            break
-        view = sessions.send(view.id, line)
-        views.append(view)
-    return view, views
+    played = play_lines(sessions, scenario_id, lines, seed=seed)
+    return played.view, played.views
 
 
 def cli(

@@ -1,7 +1,8 @@
 """A small OpenAI-compatible chat server on 127.0.0.1 for tests and benchmarks: real HTTP, no model.
 
 It logs every request, streams SSE like the real API, and can be told to fail: a 429 with Retry-After,
-a 5xx, a reply slower than the client's timeout, or a fixed delay on every reply (for benchmarks).
+a 5xx, a reply slower than the client's timeout, no answer at all, a 200 whose body is not a reply (an
+HTML page, broken JSON), or a fixed delay on every reply (for benchmarks).
 Persona requests are answered with the authored example line from the direction message, so a session
 through it reads sensibly; JSON-schema requests get a judge verdict.
 """
@@ -25,6 +26,9 @@ class Fault:
     retry_after: str | None = None  # Retry-After header value
     delay: float = 0.0  # seconds to wait before answering (longer than the client timeout = a timeout)
     cut_after: int | None = None  # stream this many words, then drop the connection mid-reply
+    hang: bool = False  # read the request, then never answer (until the server is closed)
+    body: str | None = None  # answer 200 with this body as it is (an HTML page, broken JSON)
+    content_type: str = "application/json"  # the content-type sent with `body`
 
 
 def default_reply(body: dict[str, Any]) -> str:
@@ -63,6 +67,7 @@ class FakeOpenAI:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._closing = threading.Event()  # set on exit: releases requests told to hang
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -89,12 +94,20 @@ class FakeOpenAI:
                             "body": body,
                             "headers": dict(self.headers.items()),
                             "fault": fault.status
+                            or ("hang" if fault.hang else None)
+                            or ("raw body" if fault.body is not None else None)
                             or (f"delay {fault.delay}" if fault.delay else None)
                             or (f"cut after {fault.cut_after}" if fault.cut_after is not None else None),
                             "at": time.monotonic(),
                         }
                     )
+                if fault.hang:
+                    server._closing.wait()
+                    return
                 time.sleep(server.delay + fault.delay)
+                if fault.body is not None:
+                    self._raw(fault.body.encode(), fault.content_type)
+                    return
                 if fault.status:
                     headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
                     error = {"error": {"message": f"injected {fault.status}", "type": "test", "code": None}}
@@ -107,10 +120,14 @@ class FakeOpenAI:
                     self._json(200, _completion(body, text))
 
             def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(payload).encode()
+                self._raw(json.dumps(payload).encode(), "application/json", status, headers)
+
+            def _raw(
+                self, data: bytes, content_type: str, status: int = 200, headers: dict[str, str] | None = None
+            ) -> None:
                 try:
                     self.send_response(status)
-                    self.send_header("content-type", "application/json")
+                    self.send_header("content-type", content_type)
                     self.send_header("content-length", str(len(data)))
                     for key, value in (headers or {}).items():
                         self.send_header(key, value)
@@ -166,6 +183,7 @@ class FakeOpenAI:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self._closing.set()
         self._server.shutdown()
         self._server.server_close()
 

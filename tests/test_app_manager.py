@@ -13,7 +13,8 @@ from tests.conftest import script
 from trainer.grader.scorecard import DIMENSIONS
 from trainer.roleplay.session import SessionError
 from trainer.team.access import AccessDenied
-from trainer.web.views import heatmap_html, status_html
+from trainer.web.charts import heatmap_html
+from trainer.web.views import status_html
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from trainer.grader.transcripts import TranscriptError, parse_transcripts
 from trainer.roleplay.session import SessionError
 from trainer.roleplay.voice import offline_voice
 from trainer.team.access import AccessDenied
-from trainer.web.views import chat_messages, esc, mood_html, persona_card_html, scorecard_html, trend_svg
+from trainer.web.charts import trend_svg
+from trainer.web.views import chat_messages, esc, mood_html, persona_card_html, scorecard_html
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -66,6 +68,101 @@ def test_bad_input_exits_2_with_one_line(args, words):
     assert result.returncode == 2
     assert words in result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("run", "--no-such-flag"), "No such option: --no-such-flag"),  # a mistyped option
+        (("nosuch",), "No such command 'nosuch'"),  # a mistyped command
+        (("run", "--trainee", "x.txt"), "Missing option '--scenario'"),  # a required option left out
+        (("run", "--scenario", "x", "--trainee", "x", "--seed", "two"), "'--seed'"),  # a bad value
+        (("grade", "x.json", "--record"), "No such option: --record"),  # grade only replays, never records
+    ],
+)
+def test_usage_errors_exit_2_with_one_line_and_no_traceback(args, words):
+    result = cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and words in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "--help" in result.stderr  # where to look next
+
+
+def test_no_command_prints_the_help_and_exits_2():
+    result = cli()
+    assert result.returncode == 2
+    assert "Commands" in result.stdout and "scenarios" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+VOICE_FLAGS = ["--backend", "--model", "--temperature", "--config", "--record", "--replay", "--cassettes"]
+
+
+@pytest.mark.parametrize(
+    ("command", "flags"),
+    [
+        ("chat", VOICE_FLAGS),
+        ("run", VOICE_FLAGS),
+        ("eval", ["--backend", "--model", "--judge-model", "--temperature", "--record", "--replay"]),
+        ("grade", ["--backend", "--model", "--config", "--replay", "--cassettes", "--judge", "--rep"]),
+        ("classify", ["--backend", "--model", "--config", "--replay", "--cassettes", "--judge"]),
+        ("serve", ["--backend", "--model", "--host", "--port", "--database-url"]),
+    ],
+)
+def test_help_lists_the_shared_backend_flags_with_their_help(command, flags):
+    result = cli(command, "--help", env={"COLUMNS": "220"})
+    assert result.returncode == 0, result.stderr
+    for flag in flags:
+        assert flag in result.stdout, flag
+    assert "offline (no network), openai (any OpenAI-compatible server)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "--scenario", "vp_budget_review", "--trainee", "x", "--record", "--replay"),
+        ("chat", "--record", "--replay"),
+        ("eval", "evals/suites", "--record", "--replay"),
+    ],
+)
+def test_backend_flags_reach_the_settings(args):
+    result = cli(*args)
+    assert result.returncode == 2
+    assert result.stderr == "error: --record and --replay: choose one\n"
+
+
+HEAVY = ("langgraph", "langchain", "openai", "httpx", "gradio", "tenacity")
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin"),
+    [
+        (("--help",), None),
+        (("scenarios",), None),
+        (("personas", "--json"), None),
+        (("validate",), None),
+        (("classify",), '{"id": 1, "text": "What is on your plate this quarter?"}\n'),
+    ],
+)
+def test_quick_commands_do_not_import_the_session_engine_model_clients_or_gradio(args, stdin):
+    """A fast CLI: listing, checking and classifying never load LangGraph, the model clients or Gradio."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "trainer", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "trainer.cli.main" in imported  # the measurement worked
+    heavy = sorted(name for name in imported if name.split(".")[0].startswith(HEAVY))
+    assert heavy == [], heavy[:10]
 
 
 def test_personas_and_scenarios_json_shapes():

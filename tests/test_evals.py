@@ -144,8 +144,8 @@ def test_contradictory_backend_flags_are_usage_errors(flags):
 
 
 def test_replay_uses_the_labels_recorded_with_the_cassette_not_todays_classifier(tmp_path):
-    from trainer.evals.suites import PinnedAssessor
-    from trainer.llm.backends import ReplayMiss
+    from trainer.evals.runner import PinnedAssessor
+    from trainer.llm.seam import ReplayMiss
     from trainer.schema import Turn
 
     recorded = {"turn": 1, "text": "Tell me more?", "focus": "pitch", "question": None, "move": "pitch"}

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from trainer.llm.config import ConfigError, resolve
+from trainer.llm.config import ConfigError, chat_model, resolve
 
 
 def write(tmp_path, text: str):
@@ -85,3 +85,12 @@ def test_replay_asks_for_the_models_the_recording_used(tmp_path):
     config = resolve(replay=True, cassettes=tmp_path, env={})
     assert (config.backend, config.voice_model, config.temperature) == ("replay", "rec-model", 0.2)
     assert resolve(replay=True, cassettes=tmp_path, model="other", env={}).voice_model == "other"
+
+
+def test_turn_budget_bounds_each_call_and_defaults_to_what_a_rep_would_wait(tmp_path):
+    default = chat_model(resolve(env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}))
+    assert default.retry.budget == 30.0  # every attempt and wait of one call, not 4 x the 60 s timeout
+    path = write(tmp_path, '[llm]\nbase_url = "http://127.0.0.1:9/v1"\nturn_budget = 12.5\n')
+    assert chat_model(resolve(config_path=path, env={})).retry.budget == 12.5
+    with pytest.raises(ConfigError, match=r"turn_budget: Input should be greater than 0"):
+        resolve(config_path=write(tmp_path, "[llm]\nturn_budget = 0\n"), env={})

@@ -138,6 +138,21 @@ def test_chat_streams_through_the_server_and_a_failed_turn_can_be_sent_again(tmp
     assert stored and SECRET.encode() not in stored  # the saved sessions hold no key
 
 
+def test_chat_against_a_server_that_never_answers_gives_up_within_the_turn_budget(tmp_path):
+    question = "What's on your plate this quarter?"
+    with FakeOpenAI() as server:
+        server.fail(*[Fault(hang=True)] * 10)  # accepts the connection, reads the request, says nothing
+        started = time.monotonic()
+        failed = cli(
+            "chat", "--seed", "3", stdin=f"{question}\n", env=env_for(server, tmp_path, turn_budget=1)
+        )
+        elapsed = time.monotonic() - started
+    assert failed.returncode == 1
+    assert "did not answer within 1 s (timed out, 1 attempt); nothing was changed" in failed.stdout
+    assert re.search(r"--resume \w+", failed.stdout)  # the turn can be sent again from where it stopped
+    assert elapsed < 15 and SECRET not in failed.stdout + failed.stderr  # not 4 x 60 s of timeouts
+
+
 def test_chat_survives_a_reply_stream_that_breaks_off_and_shows_the_reply_once(tmp_path):
     question = "What's on your plate this quarter?"
     with FakeOpenAI() as server:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from trainer.llm.backends import ModelUnavailable, ScriptedChatModel
+from tests.fakes import ScriptedChatModel
+from trainer.llm.seam import ModelUnavailable
 from trainer.roleplay.llm_voice import LLMVoice, clean_reply
 from trainer.roleplay.session import Sessions
 

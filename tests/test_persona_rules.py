@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from trainer.catalog import load_rules
 from trainer.roleplay.persona import advance, effective_rules, end_check, initial_state
+from trainer.rubrics import builtin_rubrics
 from trainer.schema import Assessment, PersonaState
 
 
@@ -25,7 +25,7 @@ def turn(move: str, topics=(), focus=None, question=None, builds_on=False) -> As
 def step(catalog, scenario_id, state, assessment, n=2):
     scenario = catalog.scenario(scenario_id)
     persona = catalog.persona(scenario.persona)
-    return advance(persona, scenario, state, assessment, n, effective_rules(persona, load_rules()))
+    return advance(persona, scenario, state, assessment, n, effective_rules(persona, builtin_rubrics().rules))
 
 
 def vp_state(catalog, **changes) -> PersonaState:

@@ -8,10 +8,11 @@ import shutil
 import pytest
 
 from tests.conftest import ROOT, SEED_SCENARIOS, play, script
+from tests.fakes import ScriptedChatModel
 from trainer.catalog import CatalogError, load_catalog
-from trainer.llm.backends import ScriptedChatModel
-from trainer.prompts import persona_system, prompts_root, render
+from trainer.prompts import prompts_root, render
 from trainer.roleplay.llm_voice import LLMVoice
+from trainer.roleplay.persona_prompt import persona_system
 from trainer.roleplay.session import Sessions
 
 ATTACKS = [

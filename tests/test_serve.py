@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from trainer.team.access import hash_password
+from trainer.team.passwords import hash_password
 from trainer.team.store import open_store
 
 

@@ -9,8 +9,10 @@ import pytest
 from tests.app_fixtures import PASSWORD, make_store
 from tests.conftest import cli
 from trainer.schema import Scorecard
-from trainer.team.access import StoredTokens, check_login, hash_password, verify_password
-from trainer.team.store import MIGRATIONS, StoreError, open_database, open_store
+from trainer.team.database import MIGRATIONS, StoreError, open_database
+from trainer.team.logins import StoredTokens
+from trainer.team.passwords import check_login, hash_password, verify_password
+from trainer.team.store import open_store
 
 
 def test_migrations_run_once_and_a_reopened_store_keeps_its_data(tmp_path):

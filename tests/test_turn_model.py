@@ -15,15 +15,15 @@ import pytest
 
 from trainer.evals.calibration import annomi_conversations, calibrate, format_table, score_rows
 from trainer.grader.classifier import TurnPrediction, predict, predict_many
-from trainer.grader.features import (
+from trainer.grader.tokens import (
     _MAX_CONTEXT_TOKENS,
     _SENT_SPLIT_RE,
     _TOKEN_RE,
-    _context_tail,
-    _find_tokens,
-    _find_words,
-    _normalise,
 )
+from trainer.grader.tokens import context_tail as _context_tail
+from trainer.grader.tokens import find_tokens as _find_tokens
+from trainer.grader.tokens import find_words as _find_words
+from trainer.grader.tokens import normalise as _normalise
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -9,35 +9,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
 
-import yaml
-from pydantic import BaseModel, ValidationError
-
-from trainer.schema import Persona, Scenario, TrustRules
-
-PACKAGED = Path(__file__).parent / "_catalog"
-SOURCE_TREE = Path(__file__).resolve().parent.parent
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class CatalogError(ValueError):
-    """A bad catalog file; str() is the one-line message the CLI prints."""
-
-    def __init__(self, path: Path | str, message: str, line: int | None = None, field: str | None = None):
-        self.path, self.line, self.field, self.message = Path(path), line, field, message
-        where = f"{self.path}:{line}" if line else f"{self.path}"
-        super().__init__(f"{where}: {field + ': ' if field else ''}{message}")
-
-
-def builtin_root() -> Path:
-    """The catalog that ships with trainer (installed copy first, else the source tree)."""
-    if (PACKAGED / "personas").is_dir():
-        return PACKAGED
-    return SOURCE_TREE
+from trainer.datafiles import CatalogError, field_name, line_of, parse_model, read_yaml
+from trainer.rubrics import Rubrics, builtin_root, builtin_rubrics, load_rubrics
+from trainer.schema import Persona, Scenario
 
 
 def catalog_root(explicit: Path | str | None = None) -> Path:
@@ -50,119 +26,12 @@ def catalog_root(explicit: Path | str | None = None) -> Path:
     return builtin_root()
 
 
-# ---------------------------------------------------------------- YAML with line numbers
-
-
-def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError(path, f"cannot read file ({exc.strerror or exc})") from None
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CatalogError(path, f"invalid YAML: {problem}", line=mark.line + 1 if mark else None) from None
-    return data, node
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """Walk a pydantic error location through the YAML node tree to the nearest line."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == key), None)
-            if match is None:
-                break
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            break
-        line = node.start_mark.line + 1
-    return line
-
-
-def _field_name(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(file)"
-
-
-def _parse(model: type[M], path: Path) -> M:
-    data, node = _read_yaml(path)
-    if not isinstance(data, dict):
-        raise CatalogError(path, "expected a mapping of fields at the top level", line=1)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            message = "required field is missing"
-        elif err["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling)"
-        more = len(exc.errors()) - 1
-        if more:
-            message += f" (+{more} more)"
-        raise CatalogError(path, message, line=_line_of(node, loc), field=_field_name(loc)) from None
-
-
-# ---------------------------------------------------------------- rubrics
-
-
-def _rubric_path(root: Path, name: str) -> Path:
-    own = root / "rubrics" / name
-    return own if own.exists() else builtin_root() / "rubrics" / name
-
-
-@cache
-def _load_topics(path: Path) -> dict[str, tuple[str, ...]]:
-    data, node = _read_yaml(path)
-    if not isinstance(data, dict):
-        raise CatalogError(path, "expected topic: [phrases] mappings", line=1)
-    topics: dict[str, tuple[str, ...]] = {}
-    for name, phrases in data.items():
-        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
-            raise CatalogError(path, "expected a list of phrases", line=_line_of(node, (name,)), field=name)
-        topics[str(name)] = tuple(p.strip().lower() for p in phrases)
-    return topics
-
-
-def load_topics(root: Path | None = None) -> dict[str, tuple[str, ...]]:
-    return _load_topics(_rubric_path(root or catalog_root(), "topics.yaml").resolve())
-
-
-def load_rules(root: Path | None = None) -> TrustRules:
-    return _parse(TrustRules, _rubric_path(root or catalog_root(), "persona_rules.yaml"))
-
-
-def load_rubric(name: str, root: Path | None = None) -> dict[str, Any]:
-    """A free-form rubric file (e.g. scorecard weights) as a dict; re-read only when the file changes."""
-    path = _rubric_path(root or catalog_root(), name)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        stamp = 0
-    return _load_rubric(path, stamp)
-
-
-@lru_cache(maxsize=64)
-def _load_rubric(path: Path, stamp: int) -> dict[str, Any]:
-    data, _ = _read_yaml(path)
-    if not isinstance(data, dict):
-        raise CatalogError(path, "expected a mapping at the top level", line=1)
-    return data
-
-
 # ---------------------------------------------------------------- personas and scenarios
 
 
 def load_persona(path: Path, topics: dict[str, tuple[str, ...]] | None = None) -> Persona:
-    persona = _parse(Persona, path)
-    topics = topics if topics is not None else load_topics()
-    _, node = _read_yaml(path)
+    persona = parse_model(Persona, path)
+    topics = topics if topics is not None else builtin_rubrics().topics
     for n, layer in enumerate(persona.hidden):
         for k, topic in enumerate(layer.unlock.topics):
             if topic not in topics:
@@ -170,8 +39,8 @@ def load_persona(path: Path, topics: dict[str, tuple[str, ...]] | None = None) -
                 raise CatalogError(
                     path,
                     f"unknown topic {topic!r} (see rubrics/topics.yaml)",
-                    _line_of(node, loc),
-                    _field_name(loc),
+                    line_of(path, loc),
+                    field_name(loc),
                 )
     for n, challenge in enumerate(persona.challenges):
         for k, topic in enumerate(challenge.recover_topics):
@@ -180,23 +49,22 @@ def load_persona(path: Path, topics: dict[str, tuple[str, ...]] | None = None) -
                 raise CatalogError(
                     path,
                     f"unknown topic {topic!r} (see rubrics/topics.yaml)",
-                    _line_of(node, loc),
-                    _field_name(loc),
+                    line_of(path, loc),
+                    field_name(loc),
                 )
     return persona
 
 
 def load_scenario(path: Path) -> Scenario:
-    return _parse(Scenario, path)
+    return parse_model(Scenario, path)
 
 
 def check_scenario(scenario: Scenario, path: Path, personas: dict[str, Persona]) -> None:
     """Cross-file checks: the persona exists and every objective points at something real."""
-    _, node = _read_yaml(path)
     persona = personas.get(scenario.persona)
     if persona is None:
         raise CatalogError(
-            path, f"unknown persona {scenario.persona!r}", _line_of(node, ("persona",)), "persona"
+            path, f"unknown persona {scenario.persona!r}", line_of(path, ("persona",)), "persona"
         )
     layer_ids = {layer.id for layer in persona.hidden}
     challenge_ids = {c.id for c in persona.challenges}
@@ -208,8 +76,8 @@ def check_scenario(scenario: Scenario, path: Path, personas: dict[str, Persona])
             raise CatalogError(
                 path,
                 f"persona {persona.id!r} has no {what} {objective.target!r}",
-                _line_of(node, loc),
-                _field_name(loc),
+                line_of(path, loc),
+                field_name(loc),
             )
 
 
@@ -219,6 +87,7 @@ class Catalog:
     personas: dict[str, Persona] = field(default_factory=dict)
     scenarios: dict[str, Scenario] = field(default_factory=dict)
     paths: dict[str, Path] = field(default_factory=dict)
+    rubrics: Rubrics = field(default_factory=builtin_rubrics)
 
     def persona(self, persona_id: str) -> Persona:
         try:
@@ -253,8 +122,9 @@ def _add(kind: str, ids: dict[str, Path], item_id: str, path: Path) -> None:
 def load_catalog(root: Path | str | None = None) -> Catalog:
     """Load every persona and scenario; the first bad file raises CatalogError."""
     base = catalog_root(root)
-    topics = load_topics(base)
-    catalog = Catalog(root=base)
+    rubrics = load_rubrics(base)
+    topics = rubrics.topics
+    catalog = Catalog(root=base, rubrics=rubrics)
     seen: dict[str, Path] = {}
     for path in _yaml_files(base / "personas"):
         persona = load_persona(path, topics)
@@ -290,7 +160,7 @@ def validate_paths(paths: list[Path], root: Path | str | None = None) -> list[st
         for path in files:
             kind = _kind_of(path)
             if kind == "persona":
-                load_persona(path, load_topics(base))
+                load_persona(path, load_rubrics(base).topics)
             else:
                 scenario = load_scenario(path)
                 check_scenario(scenario, path, load_catalog(base).personas | _siblings(path))
@@ -299,7 +169,7 @@ def validate_paths(paths: list[Path], root: Path | str | None = None) -> list[st
 
 
 def _kind_of(path: Path) -> str:
-    data, _ = _read_yaml(path)
+    data = read_yaml(path)
     if path.parent.name == "personas" or (isinstance(data, dict) and "hidden" in data):
         return "persona"
     return "scenario"
@@ -310,5 +180,5 @@ def _siblings(path: Path) -> dict[str, Persona]:
     folder = path.parent.parent / "personas"
     if not folder.is_dir():
         return {}
-    topics = load_topics(path.parent.parent)
+    topics = load_rubrics(path.parent.parent).topics
     return {p.id: p for p in (load_persona(f, topics) for f in _yaml_files(folder))}

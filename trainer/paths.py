@@ -17,7 +17,7 @@ def data_dir() -> Path:
         path = Path(os.environ.get("LOCALAPPDATA", Path.home())) / "trainer"
     else:
         path = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "trainer"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)  # the store holds password hashes: owner only
     return path
 
 

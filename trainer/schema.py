@@ -6,7 +6,7 @@ Transcript models ignore unknown fields so transcripts from other systems load.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -226,6 +226,11 @@ class Assessment(BaseModel):
     confidence: float | None = None
     judge: str = "offline"
     unscored: bool = False
+
+    def labels(self) -> dict[str, Any]:
+        """This turn's labels in the `trainer classify` shape (its keys in that order)."""
+        keys = ("turn", "text", "focus", "question", "spin", "builds_on", "move", "topics", "evidence")
+        return {key: getattr(self, key) for key in (*keys, "confidence", "judge", "unscored")}
 
 
 class PersonaState(BaseModel):

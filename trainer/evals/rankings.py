@@ -13,6 +13,7 @@ from trainer.catalog import Catalog
 from trainer.evals.calibration import annomi_conversations
 from trainer.grader.features import split_of
 from trainer.grader.scorecard import grade_transcript
+from trainer.roleplay.play import play_lines
 from trainer.roleplay.session import Sessions
 from trainer.schema import Transcript, Turn
 
@@ -58,11 +59,10 @@ def scripted_rankings(catalog: Catalog, scripts_dir: Path, seed: int = 1) -> dic
             path = scripts_dir / f"{scenario_id}.{kind}.txt"
             if not path.is_file():
                 break
-            view = sessions.start(scenario_id, seed=seed)
-            for line in (ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()):
-                if line and not view.ended:
-                    view = sessions.send(view.id, line)
-            scores[kind] = grade_transcript(Transcript(turns=view.turns)).overall
+            lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+            played = play_lines(sessions, scenario_id, lines, seed=seed)
+            transcript = Transcript(turns=played.view.turns)
+            scores[kind] = grade_transcript(transcript, rubrics=catalog.rubrics).overall
         if len(scores) == len(SCRIPT_KINDS):
             out[scenario_id] = scores
     return out

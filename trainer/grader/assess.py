@@ -1,17 +1,17 @@
 """One trainee turn -> one Assessment: the single judgement that moves the persona and feeds the scorecard.
 
-Focus and question type come from the offline turn classifier (`turn_labels`); this module adds what
-the persona reacts to: the move, the topics touched, SPIN type and whether the turn builds on their words.
+Focus and question type come from the offline turn classifier (`classifier.predict`); this module adds
+what the persona reacts to: the move, the topics touched (the catalog's `rubrics/topics.yaml`), SPIN type
+and whether the turn builds on their words. Another judge (the LLM judge) relabels the result.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import cache
 
-from trainer.catalog import load_topics
-from trainer.grader.labels import label_turn
+from trainer.grader.classifier import predict
+from trainer.rubrics import Rubrics, builtin_rubrics
 from trainer.schema import Assessment, Focus, Move, QuestionKind, Spin, Turn
 from trainer.text import content_words, question_sentence, word_pattern
 
@@ -87,34 +87,37 @@ def _spin(question_text: str, focus: Focus, question: QuestionKind | None) -> Sp
     return "situation"
 
 
-@cache
-def _topic_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((name, word_pattern(*phrases)) for name, phrases in load_topics().items())
-
-
-def topics_in(text: str) -> list[str]:
-    low = text.lower()
-    return [name for name, pattern in _topic_patterns() if pattern.search(low)]
-
-
-def builds_on(text: str, earlier: Sequence[Turn]) -> list[str]:
-    """The persona's own content words this turn picks up (empty when it builds on nothing)."""
+def persona_words(earlier: Sequence[Turn]) -> set[str]:
+    """Every content word the persona has said in these turns."""
     theirs: set[str] = set()
     for turn in earlier:
         if turn.speaker == "persona":
             theirs |= content_words(turn.text)
-    return sorted(content_words(text) & theirs)
+    return theirs
 
 
-def assess_turn(text: str, index: int, earlier: Sequence[Turn] = ()) -> Assessment:
-    """Judge one trainee turn given the conversation before it."""
-    context = next((t.text for t in reversed(earlier) if t.speaker == "persona"), None)
-    label = label_turn(text, context)
-    move = move_of(text, label.focus, label.question)
-    focus = label.focus
+def _last_persona_line(earlier: Sequence[Turn]) -> str | None:
+    return next((t.text for t in reversed(earlier) if t.speaker == "persona"), None)
+
+
+def assess_turn(
+    text: str, index: int, earlier: Sequence[Turn] = (), rubrics: Rubrics | None = None
+) -> Assessment:
+    """Judge one trainee turn given the conversation before it, with the catalog's topics."""
+    return _assess(text, index, _last_persona_line(earlier), persona_words(earlier), rubrics)
+
+
+def _assess(
+    text: str, index: int, context: str | None, theirs: set[str], rubrics: Rubrics | None
+) -> Assessment:
+    """The judgement itself, given the persona's last line (`context`) and every word they said so far."""
+    label = predict(text, context)
+    question: QuestionKind | None = label.question  # type: ignore[assignment]
+    focus: Focus = label.focus  # type: ignore[assignment]
+    move = move_of(text, focus, question)
     if move == "insight" and focus == "pitch":
         focus = "neutral"  # a peer's lesson is telling, but not about us
-    picked_up = builds_on(text, earlier)
+    picked_up = sorted(content_words(text) & theirs)  # the persona's own words it picks up
     evidence = list(label.evidence)
     if picked_up:
         evidence.append("picks up: " + ", ".join(picked_up[:3]))
@@ -122,31 +125,38 @@ def assess_turn(text: str, index: int, earlier: Sequence[Turn] = ()) -> Assessme
         turn=index,
         text=text,
         focus=focus,
-        question=label.question,
-        spin=_spin(question_sentence(text) or text, focus, label.question),
+        question=question,
+        spin=_spin(question_sentence(text) or text, focus, question),
         builds_on=bool(picked_up) and focus == "customer",
-        topics=topics_in(text),
+        topics=(rubrics or builtin_rubrics()).topics_in(text),
         move=move,
         evidence=evidence,
-        confidence=label.confidence,
+        confidence=round(label.confidence, 3),
     )
 
 
 Relabel = Callable[[Assessment, str | None, str], Assessment]
 
 
-def assess_transcript(turns: Sequence[Turn], relabel: Relabel | None = None) -> list[Assessment]:
+def assess_transcript(
+    turns: Sequence[Turn], relabel: Relabel | None = None, rubrics: Rubrics | None = None
+) -> list[Assessment]:
     """Every trainee turn of a transcript, each judged with what came before it.
 
     `relabel` lets another judge (the LLM judge) replace the offline labels: (assessment, context, label).
+    The persona's last line and words so far are carried along, so grading is linear in the transcript.
     """
     out = []
+    context: str | None = None
+    theirs: set[str] = set()
     for i, turn in enumerate(turns):
+        if turn.speaker == "persona":
+            context = turn.text
+            theirs |= content_words(turn.text)
         if turn.speaker != "trainee":
             continue
-        assessment = assess_turn(turn.text, i, turns[:i])
+        assessment = _assess(turn.text, i, context, theirs, rubrics)
         if relabel is not None:
-            context = next((t.text for t in reversed(turns[:i]) if t.speaker == "persona"), None)
             assessment = relabel(assessment, context, f"judge turn {i}")
         out.append(assessment)
     return out

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainer.grader.features import FOCUS_CLASSES, QUESTION_CLASSES, Features, extract, token_grams, word_set
+from trainer.grader.features import FOCUS_CLASSES, QUESTION_CLASSES, Features, extract, token_grams
+from trainer.grader.lexicons import word_set
 
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "turn_model.json"
 
@@ -43,7 +44,7 @@ class TurnPrediction:
 class _Linear:
     classes: tuple[str, ...]
     bias: tuple[float, ...]
-    weights: dict[str, tuple[float, ...]]
+    weights: dict[str, Sequence[float]]
 
 
 # A token's word weights and summed character n-gram weights for the three focus classes, flat.
@@ -65,7 +66,7 @@ def _linear(blob: dict[str, Any], expected: tuple[str, ...]) -> _Linear:
         raise ValueError(
             f"weights classes {classes} != {expected}; retrain with training/train_classifier.py"
         )
-    return _Linear(classes, tuple(blob["bias"]), {k: tuple(v) for k, v in blob["weights"].items()})
+    return _Linear(classes, tuple(blob["bias"]), blob["weights"])  # lists index like tuples, and load faster
 
 
 def model_from_blob(blob: dict[str, Any]) -> _Model:

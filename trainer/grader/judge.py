@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from trainer.grader import assess
-from trainer.llm.backends import ChatModel
-from trainer.prompts import judge_messages, prompts_root
+from trainer.llm.seam import ChatModel, Message, Request
+from trainer.prompts import prompt_file, prompts_root, render
 from trainer.schema import Assessment
 
 
@@ -28,6 +28,19 @@ class JudgeVerdict(BaseModel):
         description="SPIN type of a customer-focused question, else none."
     )
     evidence: str = Field(description="A short quote from the turn that justifies the focus.")
+
+
+def judge_messages(text: str, context: str | None, root: Path) -> list[Message]:
+    """The judge's system prompt and the one turn to label, from the prompt files."""
+    return [
+        {"role": "system", "content": render(prompt_file(root, "judge_system.md"), {})},
+        {
+            "role": "user",
+            "content": render(
+                prompt_file(root, "judge_turn.md"), {"text": text, "context": context or "(nothing yet)"}
+            ),
+        },
+    ]
 
 
 def llm_assess(
@@ -45,11 +58,13 @@ def llm_assess(
     Model errors (ModelUnavailable, ReplayMiss) propagate: an unavailable judge is not an unscored turn.
     """
     completion = chat_model.complete(
-        judge_messages(text, context, prompts or prompts_root()),
-        model=model,
-        temperature=temperature,
-        schema=JudgeVerdict,
-        label=label or "judge",
+        Request(
+            judge_messages(text, context, prompts or prompts_root()),
+            model=model,
+            temperature=temperature,
+            schema=JudgeVerdict,
+            label=label or "judge",
+        )
     )
     verdict = completion.parsed
     if verdict is None:

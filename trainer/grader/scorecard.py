@@ -10,8 +10,8 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from trainer.catalog import load_rubric
 from trainer.grader.assess import Relabel, assess_transcript
+from trainer.rubrics import Rubrics, builtin_rubrics
 from trainer.schema import Assessment, Evidence, Persona, PersonaState, Scenario, Scorecard, Transcript, Turn
 
 DIMENSIONS = ("customer_focus", "discovery_depth", "question_quality", "listening", "recovery", "next_step")
@@ -203,10 +203,12 @@ def _next_step(assessments: Sequence[Assessment], state: PersonaState | None) ->
 
 
 def _tips(
-    dims: dict[str, float], assessments: Sequence[Assessment], rewrite: dict[str, str] | None
+    dims: dict[str, float],
+    assessments: Sequence[Assessment],
+    rewrite: dict[str, str] | None,
+    texts: dict[str, Any],
 ) -> list[str]:
     """The three most useful tips, each pointing at a turn (texts in rubrics/tips.yaml)."""
-    texts = load_rubric("tips.yaml")
     number = {a.turn: n for n, a in enumerate(assessments, start=1)}
     found: list[tuple[float, str, Assessment | None]] = []
     pitches = [a for a in assessments if a.focus == "pitch"]
@@ -244,13 +246,12 @@ def _tips(
     return tips
 
 
-def _rewrite(assessments: Sequence[Assessment]) -> dict[str, str] | None:
+def _rewrite(assessments: Sequence[Assessment], options: dict[str, Any]) -> dict[str, str] | None:
     """Turn the worst pitching turn into a discovery question about the topic it touched."""
     pitches = [a for a in assessments if a.focus == "pitch"]
     if not pitches:
         return None
     worst = max(pitches, key=lambda a: (a.question is not None, _words(a.text)))
-    options = load_rubric("rewrites.yaml")
     topic = next((t for t in worst.topics if t in options), "default")
     return {"turn": str(worst.turn), "from": _quote(worst.text, 200), "to": str(options[topic])}
 
@@ -262,9 +263,11 @@ def grade_session(
     persona: Persona | None = None,
     state: PersonaState | None = None,
     transcript_id: str | None = None,
+    rubrics: Rubrics | None = None,
 ) -> Scorecard:
     """Score a finished (or unfinished) conversation from its per-turn assessments."""
-    rubric = load_rubric("scorecard.yaml")
+    rubrics = rubrics or builtin_rubrics()
+    rubric = rubrics.scorecard
     first_pain = None
     if persona is not None and state is not None and state.unlocked:
         reveal = persona.layer(state.unlocked[0]).reveal
@@ -289,7 +292,7 @@ def grade_session(
     weights: dict[str, Any] = rubric.get("weights", {})
     total_weight = sum(weights.get(n, 0) for n in DIMENSIONS) or 1
     overall = round(sum(dims[n] * weights.get(n, 0) for n in DIMENSIONS) / total_weight, 1)
-    rewrite = _rewrite(assessments)
+    rewrite = _rewrite(assessments, rubrics.rewrites)
     pass_mark = scenario.pass_mark if scenario else int(rubric.get("pass_mark", 70))
     return Scorecard(
         id=transcript_id,
@@ -297,35 +300,22 @@ def grade_session(
         overall=overall,
         dimensions=dims,
         evidence={name: results[name][1] for name in DIMENSIONS},
-        turns=[turn_labels(a) for a in assessments],
-        tips=_tips(dims, assessments, rewrite),
+        turns=[a.labels() for a in assessments],
+        tips=_tips(dims, assessments, rewrite, rubrics.tips),
         rewrite=rewrite,
         pass_mark=pass_mark,
         passed=overall >= pass_mark,
     )
 
 
-def turn_labels(a: Assessment) -> dict[str, Any]:
-    """One trainee turn's labels in the `trainer classify` shape."""
-    return {
-        "turn": a.turn,
-        "text": a.text,
-        "focus": a.focus,
-        "question": a.question,
-        "spin": a.spin,
-        "builds_on": a.builds_on,
-        "move": a.move,
-        "topics": a.topics,
-        "evidence": a.evidence,
-        "confidence": a.confidence,
-        "judge": a.judge,
-        "unscored": a.unscored,
-    }
-
-
 def grade_transcript(
-    transcript: Transcript, scenario: Scenario | None = None, relabel: Relabel | None = None
+    transcript: Transcript,
+    scenario: Scenario | None = None,
+    relabel: Relabel | None = None,
+    rubrics: Rubrics | None = None,
 ) -> Scorecard:
     """Grade any transcript (a session, an upload, a real call) from its text alone."""
-    assessments = assess_transcript(transcript.turns, relabel)
-    return grade_session(transcript.turns, assessments, scenario=scenario, transcript_id=transcript.id)
+    assessments = assess_transcript(transcript.turns, relabel, rubrics)
+    return grade_session(
+        transcript.turns, assessments, scenario=scenario, transcript_id=transcript.id, rubrics=rubrics
+    )

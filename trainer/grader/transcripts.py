@@ -52,9 +52,33 @@ _TIMESTAMP = re.compile(r"^\s*[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s
 # How the command line asks for the rep's name; the web app words the same request for its form.
 REP_HINT = "(--rep NAME)"
 
+# What one input (a file, a paste, stdin) may hold, for `trainer grade` and the app alike. An hour-long
+# call's export is about 60 KB and a few hundred turns; these leave room for ten times that.
+MAX_TRANSCRIPT_BYTES = 1_000_000
+MAX_TURNS = 5_000
+
 
 class TranscriptError(ValueError):
     """Bad transcript input; str() is the one-line message for the user."""
+
+
+def check_size(size: int, source: str) -> None:
+    """Refuse an input over MAX_TRANSCRIPT_BYTES (checked before a file is read)."""
+    if size > MAX_TRANSCRIPT_BYTES:
+        raise TranscriptError(
+            f"{source}: {size:,} bytes is over the limit of {MAX_TRANSCRIPT_BYTES:,} bytes (1 MB) "
+            "for one transcript; split the call into parts"
+        )
+
+
+def _check_turns(transcripts: list[Transcript], source: str) -> list[Transcript]:
+    for transcript in transcripts:
+        if len(transcript.turns) > MAX_TURNS:
+            raise TranscriptError(
+                f"{source}: {len(transcript.turns):,} turns is over the limit of {MAX_TURNS:,} "
+                "for one transcript; split the call into parts"
+            )
+    return transcripts
 
 
 def _from_obj(data: object, source: str) -> Transcript:
@@ -136,7 +160,7 @@ def parse_plain(text: str, source: str = "<text>", rep: str | None = None) -> Tr
         )
     if rep_key is not None and rep_key not in speakers:
         raise TranscriptError(f"{source}: the rep {rep!r} never speaks (speakers: {shown or 'none'})")
-    turns: list[Turn] = []
+    said: list[tuple[str, list[str]]] = []  # (speaker, the parts of their turn), joined once at the end
     last_voice = None
     for number, words, name, vtt in lines:
         key = name.lower() if name else ""
@@ -144,27 +168,34 @@ def parse_plain(text: str, source: str = "<text>", rep: str | None = None) -> Tr
             speaker = "trainee"
         elif key and key in speakers and (key in PERSONA_NAMES or rep_key is not None):
             speaker = "persona"
-        elif turns:
-            joined = f"{name}: {words}" if name else words
-            turns[-1] = Turn(speaker=turns[-1].speaker, text=f"{turns[-1].text} {joined}".strip())
+        elif said:
+            said[-1][1].append(f"{name}: {words}" if name else words)
             continue
         else:
             raise TranscriptError(
                 f"{source}: line {number}: expected a speaker prefix such as 'Rep:' or 'Customer:'"
             )
-        if vtt and key == last_voice and turns:
-            turns[-1] = Turn(speaker=speaker, text=f"{turns[-1].text} {words}".strip())
+        if vtt and key == last_voice and said:
+            said[-1][1].append(words)  # the same voice, so the same speaker
         else:
-            turns.append(Turn(speaker=speaker, text=words))
+            said.append((speaker, [words]))
         last_voice = key if vtt else None
-    turns = [t for t in turns if t.text]
+    texts = ((speaker, " ".join(p for p in (part.strip() for part in parts) if p)) for speaker, parts in said)
+    turns = [Turn(speaker=speaker, text=text) for speaker, text in texts if text]
     if not turns:
         raise TranscriptError(f"{source}: no turns found")
     return Transcript(turns=turns)
 
 
 def parse_transcripts(text: str, source: str, rep: str | None = None) -> list[Transcript]:
-    """One JSON transcript, a JSON list of them, JSON Lines of them, or plain text with prefixes."""
+    """One JSON transcript, a JSON list of them, JSON Lines of them, or plain text with prefixes;
+    at most MAX_TRANSCRIPT_BYTES in all and MAX_TURNS a transcript."""
+    too_long = len(text) > MAX_TRANSCRIPT_BYTES  # a character is at least a byte: no need to encode
+    check_size(len(text) if too_long else len(text.encode("utf-8", "replace")), source)
+    return _check_turns(_parse(text, source, rep), source)
+
+
+def _parse(text: str, source: str, rep: str | None) -> list[Transcript]:
     stripped = text.strip()
     if not stripped:
         raise TranscriptError(f"{source}: empty input")
@@ -201,6 +232,7 @@ def read_transcripts(path: str, stdin_text: str | None = None, rep: str | None =
     file = Path(path)
     if not file.is_file():
         raise TranscriptError(f"{path}: no such file")
+    check_size(file.stat().st_size, path)  # before reading it in
     transcripts = parse_transcripts(file.read_text(encoding="utf-8"), path, rep)
     for t in transcripts:
         if t.id is None and len(transcripts) == 1:

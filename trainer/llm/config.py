@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from trainer.catalog import SOURCE_TREE
-from trainer.llm.backends import CassetteLibrary, ChatModel, OpenAIChatModel, ReplayChatModel, RetryPolicy
+from trainer.llm.cassettes import CassetteLibrary, ReplayChatModel
+from trainer.llm.seam import ChatModel
+from trainer.rubrics import SOURCE_TREE
 
 Backend = Literal["offline", "openai", "replay"]
 BACKENDS: tuple[str, ...] = ("offline", "openai", "replay")
@@ -37,8 +38,17 @@ class LLMConfig(BaseModel):
     judge_model: str = "gpt-4o-mini"
     temperature: float = Field(default=0.7, ge=0, le=2)
     judge_temperature: float = Field(default=0.0, ge=0, le=2)
-    timeout: float = Field(default=60.0, gt=0, description="Seconds per request before it counts as failed.")
+    timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds per request before it counts as failed (at most what is left of turn_budget).",
+    )
     max_attempts: int = Field(default=4, ge=1, le=10, description="Tries per call, the first included.")
+    turn_budget: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds one model call may take in all, every retry and wait included.",
+    )
     max_tokens: int = Field(default=160, ge=16, description="Longest reply, in tokens.")
     structured_output: Literal["json_schema", "json_object"] = Field(
         default="json_schema", description="How to ask for JSON: json_object suits llama.cpp's server."
@@ -66,7 +76,8 @@ class LLMConfig(BaseModel):
 # The file's keys, and the environment variables, that map to settings.
 FILE_KEYS = {
     "backend", "base_url", "voice_model", "judge_model", "temperature", "judge_temperature", "timeout",
-    "max_attempts", "max_tokens", "concurrency", "cassettes", "api_key_env", "structured_output",
+    "max_attempts", "turn_budget", "max_tokens", "concurrency", "cassettes", "api_key_env",
+    "structured_output",
 }  # fmt: skip
 ENV_KEYS = {
     "OPENAI_BASE_URL": "base_url",
@@ -192,11 +203,13 @@ def chat_model(
         return None
     if config.backend == "replay":
         return ReplayChatModel(cassettes or CassetteLibrary(config.cassettes), case=case, hint=REPLAY_HINT)
+    from trainer.llm.openai_client import OpenAIChatModel, RetryPolicy  # the SDK only when it is used
+
     return OpenAIChatModel(
         config.base_url,
         config.api_key.get_secret_value() if config.api_key else None,
         timeout=config.timeout,
-        retry=RetryPolicy(attempts=config.max_attempts),
+        retry=RetryPolicy(attempts=config.max_attempts, budget=config.turn_budget),
         max_tokens=config.max_tokens,
         structured=config.structured_output,
     )

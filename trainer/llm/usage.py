@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from trainer.catalog import CatalogError, builtin_root, load_rubric
+from trainer.datafiles import CatalogError
+from trainer.rubrics import builtin_root, load_mapping, rubric_path
 
 
 class Usage(BaseModel):
@@ -48,7 +49,7 @@ class Price(BaseModel):
 
 @cache
 def _prices(path: Path) -> dict[str, Price]:
-    data = load_rubric("prices.yaml", path)
+    data = load_mapping(rubric_path(path, "prices.yaml"))
     models = data.get("models", {})
     try:
         return {str(name).lower(): Price.model_validate(value) for name, value in models.items()}

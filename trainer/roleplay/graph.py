@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
 
-from trainer.catalog import Catalog, load_rules
+from trainer.catalog import Catalog
 from trainer.grader.assess import assess_turn
 from trainer.grader.scorecard import grade_session
 from trainer.llm.usage import Usage
@@ -70,7 +70,7 @@ def build_graph(
 
     `assessor` stands in for `assess_turn` (e.g. an eval replaying the labels it recorded).
     """
-    rules = load_rules(catalog.root)
+    rules = catalog.rubrics.rules
 
     def parts(state: SessionState):
         scenario = catalog.scenario(state["scenario_id"])
@@ -93,7 +93,10 @@ def build_graph(
     def assess(state: SessionState) -> SessionState:
         text = (state.get("pending") or "").strip()
         turns = [Turn(**t) for t in state["turns"]]
-        assessment = (assessor or assess_turn)(text, len(turns), turns)
+        if assessor is not None:
+            assessment = assessor(text, len(turns), turns)
+        else:
+            assessment = assess_turn(text, len(turns), turns, catalog.rubrics)
         return {
             "turns": [*state["turns"], {"speaker": "trainee", "text": text}],
             "assessments": [*state["assessments"], assessment.model_dump()],
@@ -175,6 +178,7 @@ def build_graph(
             scenario=scenario,
             persona=persona,
             state=PersonaState(**state["persona"]),
+            rubrics=catalog.rubrics,
         )
         return {"scorecard": card.model_dump()}
 

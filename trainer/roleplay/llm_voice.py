@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from trainer.llm.backends import ChatModel
-from trainer.prompts import persona_messages, prompts_root
+from trainer.llm.seam import ChatModel, Request
+from trainer.prompts import prompts_root
+from trainer.roleplay.persona_prompt import persona_messages
 from trainer.roleplay.reply_guard import reply_problems
 from trainer.roleplay.voice import Utterance, VoiceRequest, plan_lines
 
@@ -74,11 +75,13 @@ class LLMVoice:
         )
         parts = ", ".join(f"{part.kind}:{part.key}" for part, _, _ in chosen)
         completion = self.chat_model.complete(
-            messages,
-            model=self.model,
-            temperature=self.temperature,
+            Request(
+                messages,
+                model=self.model,
+                temperature=self.temperature,
+                label=f"persona turn {request.turn_number} ({parts})",
+            ),
             stream_cb=request.on_token,
-            label=f"persona turn {request.turn_number} ({parts})",
         )
         usage = {self.model: completion.usage.model_dump()}
         text = clean_reply(completion.text, request.persona.name)

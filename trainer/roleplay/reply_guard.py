@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from trainer.prompts import _SLOT, never_say, prompts_root
+from trainer.prompts import SLOT, never_say, prompts_root
 from trainer.schema import Persona
 
 SHINGLE = 6  # words in a row shared with a secret (or with the prompt) that count as a leak
@@ -76,7 +76,7 @@ def _prompt_shingles(root: Path) -> frozenset[tuple[str, ...]]:
         path = root / name
         if not path.exists():
             continue
-        for segment in _SLOT.split(path.read_text(encoding="utf-8")):
+        for segment in SLOT.split(path.read_text(encoding="utf-8")):
             for piece in re.split(r"\{line\}|\{fact\}|\n", segment):
                 found |= shingles(piece, SHINGLE + 2)
     return frozenset(found)

@@ -1,131 +1,35 @@
 """The app's store (users, teams, assignments, sessions, scores, comments, logins) beside the checkpoints.
 
-One database URL chooses both the store's connection and the LangGraph checkpointer, so moving from
-one SQLite file to a shared PostgreSQL server changes the URL, not the code that calls the store.
-SQL here is plain and portable (text ids made in Python, `?` placeholders rewritten per dialect).
+Rows are plain dataclasses and `Store` holds the queries; the database they run on comes from
+`trainer.team.database`. SQL here is plain and portable (text ids made in Python, `?` placeholders
+rewritten per dialect).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from trainer.paths import data_dir
 from trainer.schema import Scorecard
+from trainer.team.database import MIGRATIONS, Database, StoreError, open_database
 
 ROLES = ("rep", "manager")
 LOCAL_NAME = "you"  # the no-login practice user on localhost; no account may take the name
-
-
-class StoreError(ValueError):
-    """A request the store cannot take (duplicate user, unknown id, bad URL); str() is for the user."""
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def default_url() -> str:
-    """`$TRAINER_DATABASE_URL`, else one SQLite file in the data dir holding store and checkpoints."""
-    return os.environ.get("TRAINER_DATABASE_URL") or f"sqlite:///{data_dir() / 'trainer.db'}"
-
-
-# ---------------------------------------------------------------- migrations
-
-# Append only: each entry runs once, in order, and bumps the schema version by one.
-MIGRATIONS: list[list[str]] = [
-    [
-        """CREATE TABLE users (
-            name TEXT PRIMARY KEY, role TEXT NOT NULL, team TEXT NOT NULL DEFAULT '',
-            password_hash TEXT NOT NULL, created_at TEXT NOT NULL)""",
-        """CREATE TABLE assignments (
-            id TEXT PRIMARY KEY, scenario_id TEXT NOT NULL, assignee TEXT, team TEXT,
-            due TEXT, pass_mark INTEGER NOT NULL, created_by TEXT NOT NULL, created_at TEXT NOT NULL)""",
-        """CREATE TABLE sessions (
-            id TEXT PRIMARY KEY, username TEXT NOT NULL, scenario_id TEXT, assignment_id TEXT,
-            mode TEXT NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL, pass_mark INTEGER,
-            title TEXT NOT NULL DEFAULT '', transcript_json TEXT, started_at TEXT NOT NULL, ended_at TEXT)""",
-        "CREATE INDEX sessions_by_user ON sessions (username, started_at)",
-        """CREATE TABLE scores (
-            session_id TEXT PRIMARY KEY, overall REAL NOT NULL, passed INTEGER NOT NULL,
-            pass_mark INTEGER, dimensions_json TEXT NOT NULL, scorecard_json TEXT NOT NULL,
-            created_at TEXT NOT NULL)""",
-        """CREATE TABLE comments (
-            id TEXT PRIMARY KEY, session_id TEXT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL,
-            created_at TEXT NOT NULL)""",
-        "CREATE INDEX comments_by_session ON comments (session_id, created_at)",
-        """CREATE TABLE logins (
-            token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, created_at TEXT NOT NULL)""",
-    ],
-]
-
-
-# ---------------------------------------------------------------- the URL seam
-
-
-@dataclass(frozen=True)
-class Database:
-    """A database chosen by URL: opens store connections and builds the matching checkpointer."""
-
-    url: str
-
-    @property
-    def dialect(self) -> str:
-        return self.url.split(":", 1)[0]
-
-    @property
-    def sqlite_path(self) -> Path:
-        return Path(self.url.removeprefix("sqlite:///")).expanduser()
-
-    @contextmanager
-    def connect(self) -> Iterator[Any]:
-        """One short-lived connection per unit of work: cheap for SQLite, pooled later for PostgreSQL."""
-        if self.dialect != "sqlite":
-            raise StoreError(f"{self.url.split('@')[-1]}: only sqlite:/// URLs are supported in this version")
-        conn = sqlite3.connect(str(self.sqlite_path), timeout=30, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA synchronous = NORMAL")  # with WAL: safe, and no fsync per small write
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
-
-    def checkpointer(self) -> Any:
-        """The LangGraph checkpointer living in the same database as the store."""
-        if self.dialect != "sqlite":
-            raise StoreError("postgresql:// needs langgraph-checkpoint-postgres; not in this version")
-        from langgraph.checkpoint.sqlite import SqliteSaver
-
-        conn = sqlite3.connect(str(self.sqlite_path), timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        saver = SqliteSaver(conn)
-        saver.setup()
-        return saver
-
-
-def open_database(url: str | None = None) -> Database:
-    url = url or default_url()
-    if url.startswith("sqlite:///"):
-        db = Database(url)
-        db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(str(db.sqlite_path)) as conn:
-            conn.execute("PRAGMA journal_mode = WAL")  # readers never wait for the one writer
-        return db
-    if url.startswith(("postgresql://", "postgres://")):
-        raise StoreError(f"{url.split('@')[-1]}: PostgreSQL is planned; this version supports sqlite:///PATH")
-    raise StoreError(f"{url}: unknown database URL (use sqlite:///PATH)")
+def _ago(age: timedelta) -> str:
+    """The time `age` before now, written as `now()` writes times, so the two compare as text."""
+    return (datetime.now(UTC) - age).isoformat(timespec="microseconds")
 
 
 # ---------------------------------------------------------------- rows
@@ -251,11 +155,13 @@ class Store:
         return User(name, role, team)
 
     def set_password(self, name: str, password_hash: str) -> None:
+        """A new password ends every sign-in of the user: whoever knew the old one is signed out."""
         with self.db.connect() as conn:
             if not conn.execute(
                 "UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)
             ).rowcount:
                 raise StoreError(f"no user {name!r}")
+            conn.execute("DELETE FROM logins WHERE username = ?", (name,))
 
     def user(self, name: str) -> User | None:
         with self.db.connect() as conn:
@@ -286,16 +192,23 @@ class Store:
     def token_hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
-    def add_login(self, token_hash: str, username: str) -> None:
+    def add_login(self, token_hash: str, username: str, max_age: timedelta | None = None) -> None:
+        """Keep a new sign-in; with `max_age`, sign-ins older than that are dropped on the way."""
         with self.db.connect() as conn:
+            if max_age is not None:
+                conn.execute("DELETE FROM logins WHERE created_at < ?", (_ago(max_age),))
             conn.execute(
                 "INSERT INTO logins (token_hash, username, created_at) VALUES (?, ?, ?)",
                 (token_hash, username, now()),
             )
 
-    def login_user(self, token_hash: str) -> str | None:
+    def login_user(self, token_hash: str, max_age: timedelta | None = None) -> str | None:
+        """Who signed in with this token, if they did no longer than `max_age` ago."""
+        since = _ago(max_age) if max_age is not None else ""
         with self.db.connect() as conn:
-            row = conn.execute("SELECT username FROM logins WHERE token_hash = ?", (token_hash,)).fetchone()
+            row = conn.execute(
+                "SELECT username FROM logins WHERE token_hash = ? AND created_at >= ?", (token_hash, since)
+            ).fetchone()
         return row[0] if row else None
 
     def drop_login(self, token_hash: str) -> None:
@@ -434,6 +347,16 @@ class Store:
             rows = conn.execute(
                 _SESSION_SELECT + f" WHERE s.username IN ({marks}) ORDER BY s.started_at, s.id",
                 list(usernames),
+            ).fetchall()
+        return [_session(r) for r in rows]
+
+    def unfinished_sessions(self, username: str) -> list[SessionRow]:
+        """This user's practice sessions that can still take a turn (not ended, not uploads), newest first."""
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                _SESSION_SELECT + " WHERE s.username = ? AND s.source = 'practice' AND s.status != 'ended'"
+                " ORDER BY s.started_at DESC, s.id DESC",
+                (username,),
             ).fetchall()
         return [_session(r) for r in rows]
 

@@ -1,8 +1,5 @@
-"""What the web app shows, as plain functions returning HTML, chat messages or Markdown.
-
-Charts are small server-drawn SVGs: they render identically in any browser, need no network, and a
-test can read their numbers without one.
-"""
+"""What the web app shows, as plain functions returning HTML or chat messages: the chat, the scorecard,
+transcripts, comments and the tables of sessions, assignments and scores (charts are in `charts`)."""
 
 from __future__ import annotations
 
@@ -12,18 +9,11 @@ from typing import Any
 
 from trainer.roleplay.session import SessionView
 from trainer.schema import Assessment, Scorecard
+from trainer.team.exports import label
 from trainer.team.store import Comment, SessionRow
 
 esc = html.escape
 
-DIMENSION_LABELS = {
-    "customer_focus": "Customer focus",
-    "discovery_depth": "Discovery depth",
-    "question_quality": "Question quality",
-    "listening": "Listening",
-    "recovery": "Recovery",
-    "next_step": "Next step",
-}
 FOCUS_LABELS = {"customer": "Customer focus", "pitch": "Pitch", "neutral": "Neutral"}
 MOOD_TEXT = {
     "open": "Open: sharing freely",
@@ -33,11 +23,6 @@ MOOD_TEXT = {
     "impatient": "Impatient: running out of patience",
     "gone": "The meeting is over",
 }
-PALETTE = ["#4f46e5", "#0891b2", "#d97706", "#db2777", "#059669", "#7c3aed", "#dc2626", "#475569"]
-
-
-def label(dimension: str) -> str:
-    return DIMENSION_LABELS.get(dimension, dimension.replace("_", " ").capitalize())
 
 
 def _tone(score: float | None, pass_mark: float = 70) -> str:
@@ -203,39 +188,6 @@ def transcript_html(transcript: dict[str, Any], persona_name: str, rep_name: str
     return f"<div class='card transcript'>{lines}</div>"
 
 
-def transcript_markdown(opened: Any, persona_name: str) -> str:
-    """A readable record: header, the conversation, the scorecard and comments."""
-    row: SessionRow = opened.row
-    out = [f"# {row.title or row.scenario_id or 'Session'}", ""]
-    out.append(f"- Rep: {row.username}\n- Session: {row.id}\n- Mode: {row.mode}\n- Started: {row.started_at}")
-    out.append("")
-    out.append("## Transcript")
-    out.append("")
-    for t in opened.transcript.get("turns", []):
-        who = persona_name if t["speaker"] == "persona" else "Rep"
-        out.append(f"**{who}:** {t['text']}")
-        out.append("")
-    card: Scorecard | None = opened.scorecard
-    if card is not None:
-        out.append("## Scorecard")
-        out.append("")
-        verdict = "passed" if card.passed else "not yet passed"
-        out.append(f"Overall **{card.overall:.0f}** / 100 ({verdict}, pass mark {card.pass_mark})")
-        out.append("")
-        out.append("| dimension | score |\n|---|---|")
-        out.extend(f"| {label(n)} | {v:.0f} |" for n, v in card.dimensions.items())
-        out.append("")
-        if card.tips:
-            out.append("### Tips")
-            out.extend(f"- {tip}" for tip in card.tips)
-            out.append("")
-    if opened.comments:
-        out.append("## Comments")
-        out.extend(f"- **{c.author}** ({c.created_at[:10]}): {c.text}" for c in opened.comments)
-        out.append("")
-    return "\n".join(out)
-
-
 # ---------------------------------------------------------------- history and dashboard
 
 
@@ -245,7 +197,7 @@ def session_label(row: SessionRow, with_user: bool = False) -> str:
     return f"{who}{row.started_at[:16].replace('T', ' ')} · {row.title or row.scenario_id} · {score}"
 
 
-def _table(headers: Sequence[str], rows: Sequence[str], cls: str = "table") -> str:
+def table_html(headers: Sequence[str], rows: Sequence[str], cls: str = "table") -> str:
     """One HTML table: header cells (already escaped HTML) and finished `<tr>` rows."""
     head = "".join(f"<th>{h}</th>" for h in headers)
     return f"<table class='{cls}'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -274,86 +226,7 @@ def sessions_table_html(rows: Sequence[SessionRow], comments: dict[str, int], wi
             f"<td>{esc(r.title or r.scenario_id or '')}</td>"
             f"<td>{esc(r.mode)}</td><td>{score}</td><td>{result}</td><td>{note}</td></tr>"
         )
-    return _table(headers, body)
-
-
-def trend_svg(
-    series: dict[str, Sequence[tuple[str, float]]], pass_mark: float | None = None, title: str = ""
-) -> str:
-    """Score over attempts, one line per series; the dashed line is the pass mark."""
-    width, height, left, right, top, bottom = 640, 230, 40, 110, 16, 28
-    longest = max((len(points) for points in series.values()), default=0)
-    if longest == 0:
-        return "<div class='card empty'>Scores will be plotted here after the first scored session.</div>"
-    plot_w, plot_h = width - left - right, height - top - bottom
-
-    def x(i: int) -> float:
-        return left + (plot_w * i / (longest - 1) if longest > 1 else plot_w / 2)
-
-    def y(v: float) -> float:
-        return top + plot_h * (1 - v / 100)
-
-    grid = "".join(
-        f"<line x1='{left}' x2='{left + plot_w}' y1='{y(v):.1f}' y2='{y(v):.1f}' class='grid'/>"
-        f"<text x='{left - 6}' y='{y(v) + 4:.1f}' class='axis' text-anchor='end'>{v}</text>"
-        for v in (0, 25, 50, 75, 100)
-    )
-    if pass_mark is not None:
-        py = y(pass_mark)
-        grid += (
-            f"<line x1='{left}' x2='{left + plot_w}' y1='{py:.1f}' y2='{py:.1f}' class='passline'/>"
-            f"<text x='{left + plot_w + 4}' y='{py + 4:.1f}' class='axis'>pass {pass_mark:.0f}</text>"
-        )
-    lines = []
-    for n, (name, points) in enumerate(series.items()):
-        if not points:
-            continue
-        color = PALETTE[n % len(PALETTE)]
-        coords = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
-        dots = "".join(
-            f"<circle cx='{x(i):.1f}' cy='{y(v):.1f}' r='3.5' fill='{color}'>"
-            f"<title>{esc(name)} · {esc(when[:10])}: {v:.0f}</title></circle>"
-            for i, (when, v) in enumerate(points)
-        )
-        lines.append(f"<polyline points='{coords}' fill='none' stroke='{color}' stroke-width='2.5'/>{dots}")
-        if len(series) > 1 or name:
-            ly = top + 14 + 18 * n
-            lines.append(
-                f"<rect x='{width - right + 38}' y='{ly - 9}' width='10' height='10' rx='2' fill='{color}'/>"
-                f"<text x='{width - right + 52}' y='{ly}' class='legend'>{esc(name[:14])}</text>"
-            )
-    caption = f"<div class='chart-title'>{esc(title)}</div>" if title else ""
-    return (
-        f"<div class='card chart'>{caption}<svg viewBox='0 0 {width} {height}' class='trend' role='img' "
-        f"aria-label='{esc(title or 'score trend')}'>{grid}{''.join(lines)}"
-        f"<text x='{left}' y='{height - 6}' class='axis'>attempts →</text></svg></div>"
-    )
-
-
-def heatmap_html(dimensions: dict[str, dict[str, float]], dims: Sequence[str]) -> str:
-    """Mean score per rep and dimension; each rep's weakest dimension is outlined."""
-    if not any(dimensions.values()):
-        return "<div class='card empty'>The heatmap fills in once the team has scored sessions.</div>"
-    headers = ["Rep", *(esc(label(d)) for d in dims), "Weakest"]
-    body = []
-    for rep, values in dimensions.items():
-        if not values:
-            body.append(
-                f"<tr><td>{esc(rep)}</td>" + "<td class='hm-none'>–</td>" * len(dims) + "<td>–</td></tr>"
-            )
-            continue
-        weakest = min(values, key=lambda d: values[d])
-        cells = []
-        for d in dims:
-            v = values.get(d)
-            if v is None:
-                cells.append("<td class='hm-none'>–</td>")
-                continue
-            hue = round(v * 1.2)  # 0 red .. 120 green
-            cls = " weakest" if d == weakest else ""
-            cells.append(f"<td class='hm{cls}' style='background:hsl({hue} 70% 88%)'>{v:.0f}</td>")
-        body.append(f"<tr><td>{esc(rep)}</td>{''.join(cells)}<td><b>{esc(label(weakest))}</b></td></tr>")
-    return _table(headers, body, "table heatmap")
+    return table_html(headers, body)
 
 
 STATUS_PILLS = {
@@ -375,7 +248,7 @@ def status_html(rows: Sequence[Any]) -> str:
         f"<td><span class='pill {STATUS_PILLS.get(r.status, 'pill-muted')}'>{esc(r.status)}</span></td></tr>"
         for r in rows
     ]
-    return _table(["Rep", "Scenario", "Due", "Pass", "Attempts", "Best", "Latest", "Status"], body)
+    return table_html(["Rep", "Scenario", "Due", "Pass", "Attempts", "Best", "Latest", "Status"], body)
 
 
 def scores_html(scores: Sequence[dict[str, Any]]) -> str:
@@ -386,7 +259,7 @@ def scores_html(scores: Sequence[dict[str, Any]]) -> str:
         f"<td><b>{s['best']:.0f}</b></td><td>{s['latest']:.0f}</td><td>{esc(s['when'])}</td></tr>"
         for s in scores
     ]
-    return _table(["Rep", "Scenario", "Attempts", "Best", "Latest", "Last played"], body)
+    return table_html(["Rep", "Scenario", "Attempts", "Best", "Latest", "Last played"], body)
 
 
 def stats_html(items: Sequence[tuple[str, str]]) -> str:

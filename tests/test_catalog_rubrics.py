@@ -1,0 +1,92 @@
+"""A manager's own `rubrics/` travels with `--catalog`: a topic added there changes the assessment
+everywhere a turn is judged (run, classify, grade and the app), and a layer can be keyed to it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, cli
+from trainer.catalog import load_catalog
+
+QUESTION = "How does the monsoon season change what your crews can deliver?"
+
+
+@pytest.fixture
+def custom(tmp_path: Path) -> Path:
+    """The shipped catalog plus a `monsoon` topic, and the VP's first layer keyed to it alone."""
+    folder = tmp_path / "catalog"
+    shutil.copytree(ROOT / "personas", folder / "personas")
+    shutil.copytree(ROOT / "scenarios", folder / "scenarios")
+    (folder / "rubrics").mkdir()
+    topics = (ROOT / "rubrics" / "topics.yaml").read_text(encoding="utf-8")
+    (folder / "rubrics" / "topics.yaml").write_text(topics + "monsoon: [monsoon, rainy season]\n")
+    vp = folder / "personas" / "cost_cutting_vp.yaml"
+    text = vp.read_text(encoding="utf-8")
+    keyed = text.replace("topics: [budget, vendors, challenge, leadership, risk]", "topics: [monsoon]")
+    assert keyed != text
+    vp.write_text(keyed, encoding="utf-8")
+    return folder
+
+
+def test_classify_uses_the_catalogs_topics(custom: Path) -> None:
+    line = json.dumps({"id": "q", "text": QUESTION, "context": None}) + "\n"
+    shipped = cli("classify", stdin=line)
+    own = cli("classify", "--catalog", str(custom), stdin=line)
+    assert shipped.returncode == own.returncode == 0, own.stderr
+    assert "monsoon" not in json.loads(shipped.stdout)["topics"]
+    assert "monsoon" in json.loads(own.stdout)["topics"]
+
+
+def test_grade_uses_the_catalogs_topics(custom: Path, tmp_path: Path) -> None:
+    transcript = tmp_path / "call.txt"
+    transcript.write_text(f"Customer: Morning.\nRep: {QUESTION}\nCustomer: It slows everything.\n")
+    shipped = cli("grade", str(transcript))
+    own = cli("grade", "--catalog", str(custom), str(transcript))
+    assert shipped.returncode == own.returncode == 0, own.stderr
+    assert "monsoon" not in json.loads(shipped.stdout)["turns"][0]["topics"]
+    assert "monsoon" in json.loads(own.stdout)["turns"][0]["topics"]
+
+
+def test_run_opens_a_layer_keyed_to_the_catalogs_own_topic(custom: Path, tmp_path: Path) -> None:
+    lines = tmp_path / "rep.txt"
+    lines.write_text(
+        "Thanks for making the time. How are things on your side this month?\n"
+        f"{QUESTION}\n"
+        "What would getting ahead of that mean for the people on your team?\n"
+    )
+    args = ("run", "--scenario", "vp_budget_review", "--trainee", str(lines), "--json")
+    shipped = json.loads(cli(*args).stdout)
+    own_run = cli(*args, "--catalog", str(custom))
+    assert own_run.returncode == 0, own_run.stderr
+    own = json.loads(own_run.stdout)
+    assert "monsoon" in own["scorecard"]["turns"][1]["topics"]
+    assert "monsoon" not in shipped["scorecard"]["turns"][1]["topics"]
+    assert "budget_edge" in {layer["id"] for layer in own["persona_state"]["unlocked"]}
+    assert "budget_edge" not in {layer["id"] for layer in shipped["persona_state"]["unlocked"]}
+
+
+def test_the_loaded_catalog_carries_its_rubrics(custom: Path) -> None:
+    catalog = load_catalog(custom)
+    assert "monsoon" in catalog.rubrics.topics
+    assert "monsoon" not in load_catalog().rubrics.topics
+
+
+def test_the_app_grades_with_the_catalogs_topics(custom: Path, tmp_path: Path) -> None:
+    """Practice and an uploaded call both see the folder's own topic; the keyed layer opens in the app."""
+    from tests.app_fixtures import make_world
+
+    world = make_world(tmp_path / "app", load_catalog(custom))
+    ravi = world["ravi"]
+    view = world.app.start(ravi, "s:vp_budget_review", seed=1)
+    view = world.app.send(
+        ravi, view.id, "Thanks for making the time. How are things on your side this month?"
+    )
+    view = world.app.send(ravi, view.id, QUESTION)
+    assert "monsoon" in view.assessments[-1].topics
+    assert "budget_edge" in view.state.unlocked
+    _, card = world.app.upload(ravi, f"Customer: Morning.\nRep: {QUESTION}\n", "call.txt")
+    assert "monsoon" in card.turns[0]["topics"]

@@ -1,0 +1,91 @@
+"""The rubrics a catalog carries: topic phrases, persona trust rules, scorecard weights, tips, rewrites.
+
+They are loaded once with the catalog and passed to whatever needs them (the assessment, the persona,
+the scorecard), so a manager's own `rubrics/` folder is what grades their sessions. A catalog folder
+without a rubric file borrows the built-in one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+from trainer.datafiles import CatalogError, line_of, parse_model, read_yaml
+from trainer.schema import TrustRules
+from trainer.text import word_pattern
+
+PACKAGED = Path(__file__).parent / "_catalog"
+SOURCE_TREE = Path(__file__).resolve().parent.parent
+
+
+def builtin_root() -> Path:
+    """The catalog that ships with trainer (installed copy first, else the source tree)."""
+    if (PACKAGED / "personas").is_dir():
+        return PACKAGED
+    return SOURCE_TREE
+
+
+def rubric_path(root: Path, name: str) -> Path:
+    own = root / "rubrics" / name
+    return own if own.exists() else builtin_root() / "rubrics" / name
+
+
+def load_topics(path: Path) -> dict[str, tuple[str, ...]]:
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise CatalogError(path, "expected topic: [phrases] mappings", line=1)
+    topics: dict[str, tuple[str, ...]] = {}
+    for name, phrases in data.items():
+        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+            raise CatalogError(path, "expected a list of phrases", line=line_of(path, (name,)), field=name)
+        topics[str(name)] = tuple(p.strip().lower() for p in phrases)
+    return topics
+
+
+def load_mapping(path: Path) -> dict[str, Any]:
+    """A free-form rubric file (e.g. scorecard weights) as a dict."""
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise CatalogError(path, "expected a mapping at the top level", line=1)
+    return data
+
+
+@dataclass(frozen=True)
+class Rubrics:
+    root: Path
+    topics: dict[str, tuple[str, ...]]
+    rules: TrustRules
+    scorecard: dict[str, Any]
+    tips: dict[str, Any]
+    rewrites: dict[str, Any]
+
+    @cached_property
+    def patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        """One compiled pattern per topic, built when a turn is first judged (listing needs none)."""
+        return tuple((name, word_pattern(*phrases)) for name, phrases in self.topics.items())
+
+    def topics_in(self, text: str) -> list[str]:
+        """The topics whose phrases the text touches."""
+        low = text.lower()
+        return [name for name, pattern in self.patterns if pattern.search(low)]
+
+
+def load_rubrics(root: Path) -> Rubrics:
+    """Every rubric of a catalog folder (its own files first, else the built-in ones)."""
+    return Rubrics(
+        root=root,
+        topics=load_topics(rubric_path(root, "topics.yaml")),
+        rules=parse_model(TrustRules, rubric_path(root, "persona_rules.yaml")),
+        scorecard=load_mapping(rubric_path(root, "scorecard.yaml")),
+        tips=load_mapping(rubric_path(root, "tips.yaml")),
+        rewrites=load_mapping(rubric_path(root, "rewrites.yaml")),
+    )
+
+
+@cache
+def builtin_rubrics() -> Rubrics:
+    """The shipped rubrics, for library callers that pass none (the CLI and the app always pass theirs)."""
+    return load_rubrics(builtin_root())
