@@ -1,7 +1,8 @@
 """A real browser against the real `trainer serve`: a manager assigns, a rep practises and is scored, the
 manager sees the result. Screenshots land in test-artifacts/ for a human to look at.
 
-Needs Debian's chromium at /usr/bin/chromium (`.ci/run` installs it); TRAINER_SKIP_BROWSER=1 skips visibly.
+Needs Debian's chromium at /usr/bin/chromium (`scripts/test` installs it); TRAINER_SKIP_BROWSER=1
+skips it visibly.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`trainer serve` in its own process, with a manager and a rep added through `trainer users add`."""
-    assert CHROMIUM.exists(), "install Debian's chromium (`apt-get install chromium`), as .ci/run does"
+    assert CHROMIUM.exists(), "install Debian's chromium (`apt-get install chromium`), as scripts/test does"
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'trainer.db'}"
     for name, role in (("maya", "manager"), ("ravi", "rep")):

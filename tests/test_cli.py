@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
+from tests.app_fixtures import make_world
 from tests.conftest import ROOT, SCRIPTS, SEED_SCENARIOS, cli, cli_json
 from trainer.grader.transcripts import parse_transcripts
+from trainer.roleplay.session import Sessions
+from trainer.team.access import LOCAL_USER
 
 
 @pytest.mark.parametrize("scenario_id", SEED_SCENARIOS)
@@ -308,6 +312,81 @@ def test_chat_reads_lines_from_a_pipe_and_ends_with_a_scorecard():
     assert result.returncode == 0, result.stderr
     assert "Renata Okafor" in result.stdout and "Scorecard" in result.stdout
     assert "Session ended: patience" in result.stdout
+
+
+FIRST, SECOND = "What's on your plate this quarter?", "What does that pressure mean for you personally?"
+
+
+def _session_id(result: subprocess.CompletedProcess) -> str:
+    match = re.search(r"Session (\w+) — resume with: trainer chat --resume \1\n", result.stdout)
+    assert match, result.stdout
+    return match.group(1)
+
+
+def test_chat_prints_its_session_id_and_resumes_from_the_one_database(isolated_data_dir):
+    first = cli("chat", "--seed", "3", stdin=FIRST + "\n")
+    assert first.returncode == 0, first.stderr
+    session_id = _session_id(first)  # printed as the chat starts, so a killed chat can resume too
+    second = cli("chat", "--resume", session_id, stdin=SECOND + "\n")
+    assert second.returncode == 0, second.stderr
+    assert f"you: {FIRST}" in second.stdout and f"you: {SECOND}" in second.stdout
+    assert second.stdout.index(FIRST) < second.stdout.index(SECOND)
+    assert (isolated_data_dir / "trainer.db").is_file()  # the app's database, the default URL's
+    assert not (isolated_data_dir / "checkpoints.sqlite").exists()
+    unknown = cli("chat", "--resume", "no-such-session")
+    assert unknown.returncode == 2 and unknown.stderr == "error: no session 'no-such-session'\n"
+
+
+def test_a_session_started_in_the_app_continues_in_chat_and_back(tmp_path, catalog):
+    world = make_world(tmp_path, catalog)
+    url = f"sqlite:///{tmp_path / 'trainer.db'}"
+    ravi = world["ravi"]
+    view = world.app.start(ravi, "s:vp_budget_review", seed=3)
+    world.app.send(ravi, view.id, FIRST)
+    resumed = cli("chat", "--resume", view.id, "--database-url", url, stdin=SECOND + "\n")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"you: {FIRST}" in resumed.stdout and f"you: {SECOND}" in resumed.stdout
+    back = world.app.resume(ravi, view.id).view  # the browser's Continue: the terminal's turn is there
+    assert back is not None and [t.text for t in back.turns if t.speaker == "trainee"] == [FIRST, SECOND]
+    # A session played through the app's Sessions alone (no row in the store) resumes as well.
+    bare = Sessions(catalog, checkpointer=world.store.db.checkpointer()).start("vp_budget_review", seed=1)
+    assert cli("chat", "--resume", bare.id, "--database-url", url, stdin=SECOND + "\n").returncode == 0
+
+
+def test_a_chat_started_in_the_terminal_continues_in_the_app(tmp_path, catalog):
+    world = make_world(tmp_path, catalog)
+    started = cli(
+        "chat", "--seed", "3", "--database-url", f"sqlite:///{tmp_path / 'trainer.db'}", stdin=FIRST + "\n"
+    )
+    assert started.returncode == 0, started.stderr
+    session_id = _session_id(started)
+    assert session_id in [item.row.id for item in world.app.unfinished(LOCAL_USER)]
+    view = world.app.send(LOCAL_USER, session_id, SECOND)
+    assert [t.text for t in view.turns if t.speaker == "trainee"] == [FIRST, SECOND]
+
+
+CATALOG_COMMANDS = [
+    ("personas",),
+    ("scenarios",),
+    ("validate",),
+    ("chat",),
+    ("run", "--scenario", "vp_budget_review", "--trainee", "evals/scripts/vp_budget_review.pitch.txt"),
+    ("grade", "evals/transcripts/mixed_call.json"),
+    ("classify",),
+    ("eval", "evals/suites"),
+    ("serve", "--port", "1"),
+    ("calibrate", "--data", "evals"),
+]
+
+
+@pytest.mark.parametrize("args", CATALOG_COMMANDS, ids=[a[0] for a in CATALOG_COMMANDS])
+def test_every_command_that_reads_the_catalog_takes_catalog(args, tmp_path):
+    help_text = cli(args[0], "--help", env={"COLUMNS": "220"}).stdout
+    assert "--catalog" in help_text
+    missing = tmp_path / "no-such-catalog"
+    result = cli(*args, "--catalog", str(missing), stdin="")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr == f"error: {missing}: catalog folder not found\n"
 
 
 def test_built_wheel_finds_its_catalog_without_the_source_tree(tmp_path):

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 import trainer.grader.assess as assess
@@ -169,9 +168,8 @@ def test_failed_sign_ins_are_throttled_without_running_the_password_hash(tmp_pat
         for _ in range(PER_NAME):
             assert sign_in(url, "ravi", "wrong password").status_code == 400
         assert checks == [True] * PER_NAME
-        started = time.perf_counter()
         refused = sign_in(url, "ravi")  # even the right password, now
-        assert refused.status_code == 429 and time.perf_counter() - started < 0.5
+        assert refused.status_code == 429
         assert "Too many failed sign-ins" in refused.json()["detail"]
         assert int(refused.headers["Retry-After"]) > 0
         assert len(checks) == PER_NAME  # refused without hashing

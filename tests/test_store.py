@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 
 import pytest
 
@@ -110,3 +111,22 @@ def test_users_command_adds_lists_and_never_prints_or_stores_the_password(tmp_pa
     )
     assert bad.returncode == 2 and "--role" in bad.stderr
     assert check_login(open_store(url), "ravi", PASSWORD)
+
+
+def test_a_sign_in_is_its_token_only_expires_and_ends_with_users_passwd(tmp_path):
+    store = make_store(tmp_path)
+    tokens = StoredTokens(store, max_age=timedelta(days=7))
+    tokens["tok-ravi"], tokens["tok-rosa"] = "ravi", "rosa"
+    stored = store.token_hash("tok-ravi")
+    assert tokens.get(f"#{stored}") is None and tokens.get(stored) is None  # a copied hash signs no one in
+    with store.db.connect() as conn:
+        conn.execute(
+            "UPDATE logins SET created_at = '2000-01-01T00:00:00.000000+00:00' WHERE token_hash = ?",
+            (store.token_hash("tok-rosa"),),
+        )
+    assert tokens.get("tok-rosa") is None  # older than 7 days
+    assert StoredTokens(store, max_age=timedelta(days=10_000)).get("tok-rosa") == "rosa"
+    passwd = ("users", "passwd", "ravi", "--password-stdin", "--database-url", store.db.url)
+    changed = cli(*passwd, stdin="another password\n")
+    assert changed.returncode == 0, changed.stderr
+    assert tokens.get("tok-ravi") is None  # a new password signs out whoever knew the old one

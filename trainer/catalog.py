@@ -163,7 +163,7 @@ def validate_paths(paths: list[Path], root: Path | str | None = None) -> list[st
                 load_persona(path, load_rubrics(base).topics)
             else:
                 scenario = load_scenario(path)
-                check_scenario(scenario, path, load_catalog(base).personas | _siblings(path))
+                check_scenario(scenario, path, _persona_of(scenario, path, base))
             checked.append(str(path))
     return checked
 
@@ -175,10 +175,21 @@ def _kind_of(path: Path) -> str:
     return "scenario"
 
 
-def _siblings(path: Path) -> dict[str, Persona]:
-    """Personas beside a scenario folder, so a manager's own scenario may name their own persona."""
-    folder = path.parent.parent / "personas"
-    if not folder.is_dir():
-        return {}
-    topics = load_rubrics(path.parent.parent).topics
-    return {p.id: p for p in (load_persona(f, topics) for f in _yaml_files(folder))}
+def _declared_id(path: Path) -> object:
+    """The `id` a YAML file gives itself, or None when it cannot be read: only to find a file by its id."""
+    try:
+        data = read_yaml(path)
+    except CatalogError:
+        return None
+    return data.get("id") if isinstance(data, dict) else None
+
+
+def _persona_of(scenario: Scenario, path: Path, base: Path) -> dict[str, Persona]:
+    """Just the persona a scenario names, loaded and checked: first beside its folder (a manager's own
+    scenario may name their own persona), else from the catalog. Other persona files are only looked at for
+    their id, never checked, so a broken one elsewhere does not fail this scenario."""
+    for root in (path.parent.parent, base):
+        for file in _yaml_files(root / "personas"):
+            if _declared_id(file) == scenario.persona:
+                return {scenario.persona: load_persona(file, load_rubrics(root).topics)}
+    return {}

@@ -1,10 +1,12 @@
-"""Read YAML data files that people edit, keeping line numbers so every error names file, line and field.
+"""Read the files people edit or hand in, keeping line numbers so every error names file, line and field.
 
-Personas, scenarios, rubrics and eval suites are all such files; one reader means one error format.
+Personas, scenarios, rubrics and eval suites are YAML; transcripts and turn lists are JSON or text. One
+reader means one error format, and one place that refuses a file too large, not UTF-8, or nested too deeply.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,14 +25,106 @@ class CatalogError(ValueError):
         super().__init__(f"{where}: {field + ': ' if field else ''}{message}")
 
 
+class TextError(ValueError):
+    """A file that cannot be read as text; str() is the problem, without the file's name (callers add it)."""
+
+
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ten times faster
+
+# A persona or scenario is a few KB; a file of megabytes is a mistake, and would take minutes to parse.
+MAX_DATA_FILE_BYTES = 1_000_000
+# Transcripts nest four deep, a turn list two: anything near Python's recursion limit is not a transcript.
+MAX_JSON_DEPTH = 100
+
+
+def decode_text(data: bytes, offset: int = 0) -> str:
+    """UTF-8 bytes as text (a leading byte-order mark dropped); TextError names the first byte that is not,
+    by its offset in the file (`offset`: where `data` starts in it)."""
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        where = offset + exc.start
+        raise TextError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {where})") from None
+
+
+def read_text(path: Path, limit: int = MAX_DATA_FILE_BYTES) -> str:
+    """A file's text: its size is checked before it is read, then its encoding (TextError for either)."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise TextError(f"file too large ({size / 1e6:.1f} MB; the limit is {limit / 1e6:g} MB)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TextError(f"cannot read file ({exc.strerror or exc})") from None
+    return decode_text(data)
+
+
+def _depth_exceeded_at(text: str, limit: int) -> int:
+    """The offset where brackets first nest deeper than `limit` (strings skipped), else the end."""
+    depth, in_string, escaped = 0, False, False
+    for offset, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return offset
+        elif char in "]}":
+            depth -= 1
+    return len(text)
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether parsed JSON nests deeper than `limit` (walked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+class TooDeep(json.JSONDecodeError):
+    """JSON nested deeper than MAX_JSON_DEPTH: refused before it can exhaust Python's recursion limit."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__("nested too deeply", text, _depth_exceeded_at(text, MAX_JSON_DEPTH))
+
+
+def load_json(text: str) -> Any:
+    """`json.loads`, refusing nesting deeper than MAX_JSON_DEPTH with `TooDeep` (a JSONDecodeError whose
+    `lineno` says where), instead of a RecursionError or data too deep to print back."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise TooDeep(text) from None
+    if isinstance(data, (dict, list)) and _deeper_than(data, MAX_JSON_DEPTH):
+        raise TooDeep(text)
+    return data
+
+
+def json_problem(exc: json.JSONDecodeError) -> str:
+    """What is wrong, for a one-line error after the file and line: 'invalid JSON (why)' or 'nested too
+    deeply'."""
+    return exc.msg if isinstance(exc, TooDeep) else f"invalid JSON ({exc.msg})"
 
 
 def _text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError(path, f"cannot read file ({exc.strerror or exc})") from None
+        return read_text(path)
+    except TextError as exc:
+        raise CatalogError(path, str(exc)) from None
 
 
 def read_yaml(path: Path) -> Any:

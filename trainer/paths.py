@@ -1,4 +1,5 @@
-"""Where trainer keeps its data (checkpoints, later the store): `$TRAINER_DATA_DIR` or the user's data dir."""
+"""Where trainer keeps its data (the one database of store and sessions): `$TRAINER_DATA_DIR` or the user's
+data dir."""
 
 from __future__ import annotations
 
@@ -19,7 +20,3 @@ def data_dir() -> Path:
         path = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "trainer"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)  # the store holds password hashes: owner only
     return path
-
-
-def checkpoint_path() -> Path:
-    return data_dir() / "checkpoints.sqlite"

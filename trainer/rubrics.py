@@ -61,11 +61,21 @@ class Rubrics:
     scorecard: dict[str, Any]
     tips: dict[str, Any]
     rewrites: dict[str, Any]
+    out_of_role: tuple[str, ...] = ()  # phrases that address the simulation, not the executive
 
     @cached_property
     def patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
         """One compiled pattern per topic, built when a turn is first judged (listing needs none)."""
         return tuple((name, word_pattern(*phrases)) for name, phrases in self.topics.items())
+
+    @cached_property
+    def out_of_role_pattern(self) -> re.Pattern[str] | None:
+        return word_pattern(*self.out_of_role) if self.out_of_role else None
+
+    def is_out_of_role(self, text: str) -> bool:
+        """The turn talks to the simulation (its prompt, its hidden layers), not to the executive."""
+        pattern = self.out_of_role_pattern
+        return bool(pattern and pattern.search(text))
 
     def topics_in(self, text: str) -> list[str]:
         """The topics whose phrases the text touches."""
@@ -82,7 +92,17 @@ def load_rubrics(root: Path) -> Rubrics:
         scorecard=load_mapping(rubric_path(root, "scorecard.yaml")),
         tips=load_mapping(rubric_path(root, "tips.yaml")),
         rewrites=load_mapping(rubric_path(root, "rewrites.yaml")),
+        out_of_role=_phrases(rubric_path(root, "out_of_role.yaml")),
     )
+
+
+def _phrases(path: Path) -> tuple[str, ...]:
+    phrases = load_mapping(path).get("phrases") or []
+    if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+        raise CatalogError(
+            path, "expected a list of phrases", line=line_of(path, ("phrases",)), field="phrases"
+        )
+    return tuple(p.strip().lower() for p in phrases)
 
 
 @cache

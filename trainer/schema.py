@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Focus = Literal["customer", "pitch", "neutral"]
 QuestionKind = Literal["open", "closed"]
 Spin = Literal["situation", "problem", "implication", "need_payoff"]
+# What a customer-focused turn probes (grader/depth.py); which hidden layer that depth can open.
+Depth = Literal["situation", "problem", "implication", "outcome", "personal"]
 LayerKind = Literal["over_here", "over_there", "so_i_can"]
 Speaker = Literal["trainee", "persona"]
 # What the trainee did, as the persona experiences it; picks the persona's reaction.
@@ -226,11 +228,14 @@ class Assessment(BaseModel):
     confidence: float | None = None
     judge: str = "offline"
     unscored: bool = False
+    depth: Depth | None = Field(default=None, description="What a customer-focused turn probes.")
+    follow_up: bool = Field(default=False, description="Asks them to go on about what they just said.")
 
     def labels(self) -> dict[str, Any]:
         """This turn's labels in the `trainer classify` shape (its keys in that order)."""
         keys = ("turn", "text", "focus", "question", "spin", "builds_on", "move", "topics", "evidence")
-        return {key: getattr(self, key) for key in (*keys, "confidence", "judge", "unscored")}
+        more = ("depth", "follow_up", "confidence", "judge", "unscored")
+        return {key: getattr(self, key) for key in (*keys, *more)}
 
 
 class PersonaState(BaseModel):
@@ -244,6 +249,9 @@ class PersonaState(BaseModel):
     moves: list[str] = Field(default_factory=list, description="Distinct moves the rep has made so far.")
     objectives_met: list[str] = Field(default_factory=list)
     used_lines: list[str] = Field(default_factory=list, description="Line keys already spoken.")
+    thread: str | None = Field(
+        default=None, description="The layer their last reply opened or hinted at: what a follow-up pursues."
+    )
 
 
 # ---------------------------------------------------------------- scorecard

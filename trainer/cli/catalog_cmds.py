@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from trainer.cli.console import emit, out
 from trainer.cli.options import CatalogOpt, JsonOpt
@@ -34,7 +35,8 @@ def personas(catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
             for p in cat.personas.values()
         ],
         [
-            f"[bold]{p.id}[/bold]  {p.name}, {p.title} ({p.organisation})  patience {p.patience:g}"
+            f"[bold]{escape(p.id)}[/bold]  {escape(f'{p.name}, {p.title} ({p.organisation})')}"
+            f"  patience {p.patience:g}"
             for p in cat.personas.values()
         ],
         as_json,
@@ -52,7 +54,8 @@ def scenarios(catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
             for s in cat.scenarios.values()
         ],
         [
-            f"[bold]{s.id}[/bold]  {s.title}  [dim]({s.persona}, {s.difficulty}, pass {s.pass_mark})[/dim]"
+            f"[bold]{escape(s.id)}[/bold]  {escape(s.title)}  "
+            f"[dim]{escape(f'({s.persona}, {s.difficulty}, pass {s.pass_mark})')}[/dim]"
             for s in cat.scenarios.values()
         ],
         as_json,

@@ -1,6 +1,7 @@
 """What the commands print: the scenario card, the scorecard, model use and JSON lines, in one voice.
 
-Kept apart from the commands so `trainer run` and `trainer chat` show a session the same way.
+Kept apart from the commands so `trainer run` and `trainer chat` show a session the same way. Catalog
+and session text goes through `escape`: a persona's brief or a rep's `[/]` is words, never Rich markup.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from trainer.catalog import Catalog
@@ -25,13 +27,13 @@ def emit(obj: Any) -> None:
 def print_card(cat: Catalog, scenario_id: str) -> None:
     scenario = cat.scenario(scenario_id)
     persona = cat.persona(scenario.persona)
-    out.rule(f"[bold]{scenario.title}[/bold]")
-    out.print(f"[bold]{persona.name}[/bold], {persona.title}, {persona.organisation}")
-    out.print(f"[dim]Setting:[/dim] {scenario.setting}")
-    out.print(f"[dim]You sell:[/dim] {scenario.brief}")
+    out.rule(f"[bold]{escape(scenario.title)}[/bold]")
+    out.print(f"[bold]{escape(persona.name)}[/bold], " + escape(f"{persona.title}, {persona.organisation}"))
+    out.print(f"[dim]Setting:[/dim] {escape(scenario.setting)}")
+    out.print(f"[dim]You sell:[/dim] {escape(scenario.brief)}")
     out.print("[dim]Objectives:[/dim]")
     for objective in scenario.objectives:
-        out.print(f"  • {objective.description}")
+        out.print(f"  • {escape(objective.description)}")
     out.print(
         f"[dim]Up to {scenario.max_turns} turns; pass mark {scenario.pass_mark}. Type /quit to stop.[/dim]"
     )
@@ -51,8 +53,8 @@ def print_scorecard(view: SessionView) -> None:
     if card.tips:
         out.print("[bold]Tips[/bold]")
         for tip in card.tips:
-            out.print(f"  • {tip}")
-    out.print(f"[dim]Session ended: {view.state.reason}. Transcript id {view.id}.[/dim]")
+            out.print(f"  • {escape(tip)}")  # tips quote the rep's own words
+    out.print(f"[dim]Session ended: {escape(str(view.state.reason))}. Transcript id {view.id}.[/dim]")
 
 
 def usage_line(view: SessionView) -> str | None:

@@ -145,10 +145,39 @@ def calibrate(
 
     if not data.is_dir():
         raise UsageError(f"--data: {data}: no such folder")
+    cat = load_catalog(catalog)  # a bad --catalog fails now, not after the minutes of measuring
     report = turn_agreement(data)
     out.print("Per-turn agreement with human labels (held-out: conversations the model never trained on)\n")
     out.print(format_table(report), markup=False)
     scripts = Path(__file__).resolve().parents[2] / "evals" / "scripts"
-    ranking = scripted_rankings(load_catalog(catalog), scripts) if scripts.is_dir() else {}
+    ranking = scripted_rankings(cat, scripts) if scripts.is_dir() else {}
     out.print("\nSession level: `overall` of high vs low quality conversations; scripted sales sessions\n")
     out.print(format_session_tables(annomi_session_auc(data), ranking), markup=False)
+
+
+def discovery(
+    scripts: Annotated[
+        list[Path], typer.Argument(help="Folders of scripted rep conversations with a manifest.jsonl.")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary and every script as JSON.")
+    ] = False,
+    within: Annotated[int, typer.Option("--within", min=1, help="Turns allowed to reach so_i_can.")] = 8,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    catalog: CatalogOpt = None,
+) -> None:
+    """How deep scripted conversations get with the personas: layers opened, passes, repeated sentences."""
+    from trainer.catalog import load_catalog
+    from trainer.evals.discovery import as_json as report_json
+    from trainer.evals.discovery import discovery_report, format_report, summarise
+
+    cat = load_catalog(catalog)
+    for folder in scripts:
+        if not folder.is_dir():
+            raise UsageError(f"{folder}: not a folder of scripts (expected a manifest.jsonl inside)")
+        results = discovery_report(cat, folder, seed=seed)
+        if as_json:
+            sys.stdout.write(json.dumps({"folder": str(folder), **report_json(results, within)}) + "\n")
+            continue
+        out.print(f"[bold]{folder}[/bold] ({len(results)} scripts, offline voice, seed {seed})")
+        out.print(format_report(summarise(results, within), within), markup=False)

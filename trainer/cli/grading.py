@@ -6,8 +6,8 @@ LLM judge (`--judge llm`) and its model client only when asked for.
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -34,22 +34,65 @@ def grade(
     ] = None,
 ) -> None:
     """Print one scorecard JSON object per transcript, in input order."""
-    from trainer.catalog import catalog_root, load_catalog
-    from trainer.grader.scorecard import grade_transcript
+    from trainer.catalog import CatalogError, catalog_root, load_catalog
+    from trainer.grader.scorecard import grade_transcript, require_rep_turns
     from trainer.grader.transcripts import read_transcripts
     from trainer.rubrics import load_rubrics
 
     relabel = _judge(judge, llm)
     rubrics = load_rubrics(catalog_root(catalog))
-    stdin_text = sys.stdin.read() if "-" in paths else None
+    stdin_text = _stdin_text() if "-" in paths else None
     cat = None
     for path in paths:
-        for transcript in read_transcripts(path, stdin_text, rep):
+        transcripts = read_transcripts(path, stdin_text, rep)
+        for number, transcript in enumerate(transcripts, start=1):
+            source = "<stdin>" if path == "-" else path
+            if len(transcripts) > 1:
+                source += f": transcript {number}"
+            require_rep_turns(transcript, source)
             scenario = None
             if transcript.scenario:
                 cat = cat or load_catalog(catalog)
-                scenario = cat.scenarios.get(transcript.scenario)
+                try:
+                    scenario = cat.scenario(transcript.scenario)
+                except CatalogError as exc:  # named after the transcript, not the catalog's folder
+                    raise UsageError(f"{source}: scenario: {exc.message}") from None
             emit(grade_transcript(transcript, scenario, relabel, rubrics).model_dump())
+
+
+def _stdin_text() -> str:
+    """All of stdin as text; bytes that are not UTF-8 are named as in a file."""
+    from trainer.datafiles import TextError, decode_text
+
+    try:
+        return decode_text(sys.stdin.buffer.read())
+    except TextError as exc:
+        raise UsageError(f"<stdin>: {exc}") from None
+
+
+def _jsonl(path: str) -> Iterator[tuple[str, int, str]]:
+    """(source, line number, text) of each line of a file or stdin, read as it comes; a line that is not
+    UTF-8 is named with the byte's offset in the input."""
+    from trainer.datafiles import TextError, decode_text
+
+    if path == "-":
+        source, stream = "<stdin>", sys.stdin.buffer
+    else:
+        file = Path(path)
+        if not file.is_file():
+            raise UsageError(f"{path}: {'is a folder' if file.is_dir() else 'no such file'}")
+        source, stream = path, file.open("rb")
+    offset = 0
+    try:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                yield source, number, decode_text(raw, offset)
+            except TextError as exc:
+                raise UsageError(f"{source}: line {number}: {exc}") from None
+            offset += len(raw)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
 
 
 @backend_options(*JUDGE_FLAGS, model_is_judge=True)
@@ -60,27 +103,23 @@ def classify(
     catalog: CatalogOpt = None,
 ) -> None:
     """Label trainee turns: JSON Lines in ({id, text, context}), JSON Lines out, same order."""
+    import json
+
     from trainer.catalog import catalog_root
+    from trainer.datafiles import json_problem, load_json
     from trainer.grader.assess import assess_turn
     from trainer.rubrics import load_rubrics
     from trainer.schema import Turn
 
     llm_judge = _judge(judge, llm)
     rubrics = load_rubrics(catalog_root(catalog))
-    if path == "-":
-        source, lines = "<stdin>", sys.stdin.read().splitlines()
-    else:
-        file = Path(path)
-        if not file.is_file():
-            raise UsageError(f"{path}: no such file")
-        source, lines = path, file.read_text(encoding="utf-8").splitlines()
-    for number, raw in enumerate(lines, start=1):
+    for source, number, raw in _jsonl(path):
         if not raw.strip():
             continue
         try:
-            item = json.loads(raw)
+            item = load_json(raw)
         except json.JSONDecodeError as exc:
-            raise UsageError(f"{source}: line {number}: invalid JSON ({exc.msg})") from None
+            raise UsageError(f"{source}: line {number}: {json_problem(exc)}") from None
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             raise UsageError(f"{source}: line {number}: text: expected a string")
         context = item.get("context")

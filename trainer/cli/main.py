@@ -28,6 +28,7 @@ app.command()(grading.classify)
 app.command("eval")(evals.eval_suites)
 app.command()(web.serve)
 app.command()(evals.calibrate)
+app.command()(evals.discovery)
 app.add_typer(web.users_app, name="users")
 
 # What the commands raise on purpose, with its exit code: 2 bad input, 1 the model could not answer.
@@ -38,6 +39,8 @@ EXIT_CODES = {
     "trainer.grader.transcripts.TranscriptError": 2,
     "trainer.roleplay.session.SessionError": 2,
     "trainer.cli.options.UsageError": 2,
+    "trainer.team.database.StoreError": 2,
+    "trainer.team.access.AccessDenied": 2,
     "trainer.llm.config.ConfigError": 2,
     "trainer.llm.seam.ModelUnavailable": 1,
     "trainer.llm.seam.ReplayMiss": 1,

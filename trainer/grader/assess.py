@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from trainer.grader.classifier import predict
+from trainer.grader.depth import predict_depth
 from trainer.rubrics import Rubrics, builtin_rubrics
 from trainer.schema import Assessment, Focus, Move, QuestionKind, Spin, Turn
 from trainer.text import content_words, question_sentence, word_pattern
@@ -87,7 +88,7 @@ def _spin(question_text: str, focus: Focus, question: QuestionKind | None) -> Sp
     return "situation"
 
 
-def persona_words(earlier: Sequence[Turn]) -> set[str]:
+def _persona_words(earlier: Sequence[Turn]) -> set[str]:
     """Every content word the persona has said in these turns."""
     theirs: set[str] = set()
     for turn in earlier:
@@ -104,7 +105,7 @@ def assess_turn(
     text: str, index: int, earlier: Sequence[Turn] = (), rubrics: Rubrics | None = None
 ) -> Assessment:
     """Judge one trainee turn given the conversation before it, with the catalog's topics."""
-    return _assess(text, index, _last_persona_line(earlier), persona_words(earlier), rubrics)
+    return _assess(text, index, _last_persona_line(earlier), _persona_words(earlier), rubrics)
 
 
 def _assess(
@@ -114,9 +115,13 @@ def _assess(
     label = predict(text, context)
     question: QuestionKind | None = label.question  # type: ignore[assignment]
     focus: Focus = label.focus  # type: ignore[assignment]
+    rubrics = rubrics or builtin_rubrics()
+    if focus == "customer" and rubrics.is_out_of_role(text):
+        focus = "neutral"  # talking to the simulation, not the executive: it earns and opens nothing
     move = move_of(text, focus, question)
     if move == "insight" and focus == "pitch":
         focus = "neutral"  # a peer's lesson is telling, but not about us
+    probe = predict_depth(text, context, label.features) if focus == "customer" and label.features else None
     picked_up = sorted(content_words(text) & theirs)  # the persona's own words it picks up
     evidence = list(label.evidence)
     if picked_up:
@@ -128,10 +133,12 @@ def _assess(
         question=question,
         spin=_spin(question_sentence(text) or text, focus, question),
         builds_on=bool(picked_up) and focus == "customer",
-        topics=(rubrics or builtin_rubrics()).topics_in(text),
+        topics=rubrics.topics_in(text),
         move=move,
         evidence=evidence,
         confidence=round(label.confidence, 3),
+        depth=probe.depth if probe else None,  # type: ignore[arg-type]
+        follow_up=bool(probe and probe.follow_up),
     )
 
 

@@ -33,6 +33,8 @@ class TurnPrediction:
     question: str | None  # "open" | "closed" | None
     evidence: list[str] = field(default_factory=list)
     question_probs: dict[str, float] = field(default_factory=dict)  # "none" | "open" | "closed"
+    # The turn's features, so the depth model reuses them instead of extracting them again.
+    features: Features | None = field(default=None, repr=False, compare=False)
 
     @property
     def confidence(self) -> float:
@@ -294,6 +296,7 @@ def predict(text: str, context: str | None = None) -> TurnPrediction:
         question=_QUESTION_OUT[qk],
         evidence=_evidence(feats, per_token, k),
         question_probs={_Q0: qprobs[0], _Q1: qprobs[1], _Q2: qprobs[2]},
+        features=feats,
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trainer.grader.assess import Relabel, assess_transcript
+from trainer.grader.transcripts import TranscriptError
 from trainer.rubrics import Rubrics, builtin_rubrics
 from trainer.schema import Assessment, Evidence, Persona, PersonaState, Scenario, Scorecard, Transcript, Turn
 
@@ -306,6 +307,12 @@ def grade_session(
         pass_mark=pass_mark,
         passed=overall >= pass_mark,
     )
+
+
+def require_rep_turns(transcript: Transcript, source: str) -> None:
+    """Refuse a transcript in which the rep never speaks: its scorecard would grade only the silence."""
+    if not any(t.speaker == "trainee" for t in transcript.turns):
+        raise TranscriptError(f"{source}: no rep turns to grade (speaker 'trainee' / 'Rep:')")
 
 
 def grade_transcript(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from trainer.datafiles import TextError, TooDeep, json_problem, load_json, read_text
 from trainer.schema import Transcript, Turn
 
 TRAINEE_NAMES = {
@@ -201,7 +202,9 @@ def _parse(text: str, source: str, rep: str | None) -> list[Transcript]:
         raise TranscriptError(f"{source}: empty input")
     if stripped[0] in "{[":
         try:
-            data = json.loads(stripped)
+            data = load_json(stripped)
+        except TooDeep as exc:  # JSON all right, only too deep: not JSON Lines or text either
+            raise TranscriptError(f"{source}: line {exc.lineno}: {exc.msg}") from None
         except json.JSONDecodeError as exc:
             if stripped[0] == "{" and "\n" in stripped:
                 return _json_lines(stripped, source)
@@ -220,9 +223,9 @@ def _json_lines(text: str, source: str) -> list[Transcript]:
         if not line.strip():
             continue
         try:
-            out.append(_from_obj(json.loads(line), f"{source}: line {number}"))
+            out.append(_from_obj(load_json(line), f"{source}: line {number}"))
         except json.JSONDecodeError as exc:
-            raise TranscriptError(f"{source}: line {number}: invalid JSON ({exc.msg})") from None
+            raise TranscriptError(f"{source}: line {number}: {json_problem(exc)}") from None
     return out
 
 
@@ -230,10 +233,16 @@ def read_transcripts(path: str, stdin_text: str | None = None, rep: str | None =
     if path == "-":
         return parse_transcripts(stdin_text or "", "<stdin>", rep)
     file = Path(path)
+    if file.is_dir():
+        raise TranscriptError(f"{path}: is a folder; name the transcript files in it (e.g. {path}/*.json)")
     if not file.is_file():
         raise TranscriptError(f"{path}: no such file")
     check_size(file.stat().st_size, path)  # before reading it in
-    transcripts = parse_transcripts(file.read_text(encoding="utf-8"), path, rep)
+    try:
+        text = read_text(file, MAX_TRANSCRIPT_BYTES)  # not UTF-8: one line naming the byte
+    except TextError as exc:
+        raise TranscriptError(f"{path}: {exc}") from None
+    transcripts = parse_transcripts(text, path, rep)
     for t in transcripts:
         if t.id is None and len(transcripts) == 1:
             t.id = file.stem

@@ -14,6 +14,14 @@ from trainer.schema import LAYER_ORDER, Assessment, HiddenLayer, Persona, Person
 
 # The moves that count as listening: only these can open a hidden layer.
 OPENING_MOVES = frozenset({"open_question", "reflection", "insight"})
+# Which layer a customer-focused turn reaches by what it probes (its depth, grader/depth.py): what pushes
+# them away from today, where they want to get to, and the personal "so I can" underneath.
+LAYER_FOR_DEPTH = {
+    "problem": "over_here",
+    "implication": "over_here",
+    "outcome": "over_there",
+    "personal": "so_i_can",
+}
 
 PartKind = Literal["reaction", "reveal", "hint", "challenge", "challenge_passed", "challenge_failed"]
 
@@ -182,13 +190,34 @@ def advance(
     return new, plan
 
 
+def probed(candidates: list[HiddenLayer], state: PersonaState, assessment: Assessment) -> list[HiddenLayer]:
+    """The openable layers a turn reaches: by the depth it probes, by following up on the thread their
+    last reply opened (one layer deeper) or hinted at (that layer), or by a topic the persona names."""
+    kinds: set[str] = set()
+    pursued: set[str] = set()
+    if assessment.focus == "customer":
+        if kind := LAYER_FOR_DEPTH.get(assessment.depth or ""):
+            kinds.add(kind)
+        if assessment.follow_up and state.thread:
+            pursued.add(state.thread)
+    return [
+        layer
+        for layer in candidates
+        if layer.layer in kinds
+        or layer.id in pursued
+        or pursued & set(layer.unlock.requires)
+        or set(layer.unlock.topics) & set(assessment.topics)
+    ]
+
+
 def _discover(persona: Persona, state: PersonaState, assessment: Assessment, plan: ReplyPlan) -> None:
     """An open question, reflection or insight: open a layer if earned, else guard or hint."""
     candidates = openable(persona, state)
-    touched = [layer for layer in candidates if set(layer.unlock.topics) & set(assessment.topics)]
+    touched = probed(candidates, state, assessment)
     earned = [layer for layer in touched if state.trust >= layer.unlock.min_trust]
     if earned:
         state.unlocked.append(earned[0].id)
+        state.thread = earned[0].id
         plan.add("reveal", earned[0].id)
         return
     if touched and assessment.question is not None:
@@ -199,6 +228,7 @@ def _discover(persona: Persona, state: PersonaState, assessment: Assessment, pla
     )
     hinted = next((layer for layer in candidates if layer.hints), None)
     if hinted is not None:
+        state.thread = hinted.id
         plan.add("hint", hinted.id)
 
 

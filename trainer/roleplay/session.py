@@ -7,18 +7,14 @@ run failed (a model error, a crash) leaves the session exactly as it was and can
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.checkpoint.sqlite import SqliteSaver
 
 from trainer.catalog import Catalog
-from trainer.paths import checkpoint_path
 from trainer.roleplay.graph import build_graph
 from trainer.roleplay.persona import mood
 from trainer.roleplay.voice import Voice, offline_voice
@@ -73,11 +69,6 @@ class SessionView:
 
     def transcript_json(self) -> dict[str, Any]:
         return {"id": self.id, "scenario": self.scenario_id, "turns": [t.model_dump() for t in self.turns]}
-
-
-def sqlite_checkpointer(path: Path | None = None) -> SqliteSaver:
-    conn = sqlite3.connect(str(path or checkpoint_path()), check_same_thread=False)
-    return SqliteSaver(conn)
 
 
 @dataclass

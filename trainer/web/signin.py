@@ -105,7 +105,7 @@ def login_check(
             minutes = math.ceil(wait / 60)
             raise HTTPException(
                 status_code=429,
-                detail=f"Too many failed sign-ins for this name or from this address: "
+                detail="Too many failed sign-ins for this name or from this address: "
                 f"try again in {minutes} minute{'s' if minutes > 1 else ''}.",
                 headers={"Retry-After": str(math.ceil(wait))},
             )

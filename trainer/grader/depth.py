@@ -1,0 +1,100 @@
+"""Discovery depth of a customer-focused turn: what it probes, learned from labelled turns, not word lists.
+
+`situation` (facts about today), `problem` (what is hard, what drives it, why now), `implication` (what
+it costs, what happens if nothing changes, who else it touches), `outcome` (what success looks like,
+what it would make possible), `personal` (what it means for them: career, reputation, their own stake);
+and whether the turn is a `follow_up` asking them to go on about what they just said. Two small
+logistic regressions over the classifier's own features plus the persona's line before the turn (a bare
+"tell me more" probes whatever that line was about). Trained by `training/train_depth.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trainer.grader.features import Features, extract
+from trainer.text import content_words
+
+DEPTH_CLASSES = ("situation", "problem", "implication", "outcome", "personal")
+FOLLOW_UP_CLASSES = ("no", "yes")
+WEIGHTS_PATH = Path(__file__).parent / "weights" / "depth_model.json"
+
+_lock = threading.Lock()
+_heads: dict[str, _Head] | None = None
+
+
+@dataclass(frozen=True)
+class _Head:
+    classes: tuple[str, ...]
+    bias: tuple[float, ...]
+    weights: dict[str, list[float]]
+
+    def probs(self, feats: list[tuple[str, float]]) -> list[float]:
+        scores = list(self.bias)
+        for name, value in feats:
+            w = self.weights.get(name)
+            if w is not None:
+                for k, wk in enumerate(w):
+                    scores[k] += value * wk
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        return [e / total for e in exps]
+
+
+@dataclass(frozen=True)
+class DepthPrediction:
+    depth: str
+    follow_up: bool
+    probs: dict[str, float]
+    follow_up_prob: float
+
+
+def depth_features(feats: Features, context: str | None) -> list[tuple[str, float]]:
+    """The classifier's focus and question features, plus the content words of the line before."""
+    out = feats.focus + feats.question
+    out.extend(("k:" + word, 0.5) for word in sorted(content_words(context or "")))
+    return out
+
+
+def heads_from_blob(blob: dict[str, Any]) -> dict[str, _Head]:
+    """The two heads of a weights file (training uses this for cross-validation)."""
+    out = {}
+    for name, expected in (("depth", DEPTH_CLASSES), ("follow_up", FOLLOW_UP_CLASSES)):
+        part = blob[name]
+        if tuple(part["classes"]) != expected:
+            raise ValueError(f"depth weights: {name} classes {part['classes']} != {expected}; retrain")
+        out[name] = _Head(expected, tuple(part["bias"]), part["weights"])
+    return out
+
+
+def _load() -> dict[str, _Head]:
+    global _heads
+    if _heads is None:
+        with _lock:
+            if _heads is None:
+                _heads = heads_from_blob(json.loads(WEIGHTS_PATH.read_text(encoding="utf-8")))
+    return _heads
+
+
+def predict_with(heads: dict[str, _Head], feats: Features, context: str | None) -> DepthPrediction:
+    x = depth_features(feats, context)
+    probs = heads["depth"].probs(x)
+    follow = heads["follow_up"].probs(x)[1]
+    best = max(range(len(probs)), key=lambda k: (probs[k], -k))
+    return DepthPrediction(
+        depth=DEPTH_CLASSES[best],
+        follow_up=follow >= 0.5,
+        probs={c: round(p, 4) for c, p in zip(DEPTH_CLASSES, probs, strict=True)},
+        follow_up_prob=round(follow, 4),
+    )
+
+
+def predict_depth(text: str, context: str | None = None, feats: Features | None = None) -> DepthPrediction:
+    """What a (customer-focused) turn probes, given the persona's line before it."""
+    return predict_with(_load(), feats if feats is not None else extract(text, context), context)

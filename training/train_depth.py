@@ -1,0 +1,109 @@
+"""Train the discovery-depth model and write trainer/grader/weights/depth_model.json.
+
+Trains on training/depth_turns.jsonl (customer-focused rep turns labelled with what they probe and
+whether they follow up on the persona's last line), written by authors who never saw the blind sets in
+evals/labelled/depth_blind_*.jsonl. Deterministic, like train_classifier.py, whose sparse logistic
+regression it reuses.
+
+    .venv/bin/python training/train_depth.py [--cv 4] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "training"))
+
+from train_classifier import build_vocab, cv_fold, export, to_sparse, train_softmax  # noqa: E402
+
+from trainer.evals.calibration import _macro_f1  # noqa: E402
+from trainer.grader import depth  # noqa: E402
+from trainer.grader.features import extract  # noqa: E402
+
+DEPTH_L2 = 1e-3
+FOLLOW_L2 = 1e-3
+TRAIN = REPO_ROOT / "training" / "depth_turns.jsonl"
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if raw.strip():
+            row = json.loads(raw)
+            row["group"] = f"{path.name}:{number}"
+            rows.append(row)
+    return rows
+
+
+def fit(rows: list[dict[str, Any]], feats: list[list[tuple[str, float]]], args) -> dict[str, Any]:
+    vocab = build_vocab(feats)
+    x = to_sparse(feats, vocab)
+    y = np.array([depth.DEPTH_CLASSES.index(r["depth"]) for r in rows])
+    counts = np.bincount(y, minlength=len(depth.DEPTH_CLASSES)).astype(float)
+    balance = (counts.sum() / (len(counts) * np.maximum(counts, 1)))[y]
+    dw, db = train_softmax(x, y, balance, len(depth.DEPTH_CLASSES), args.depth_l2)
+    fy = np.array([int(bool(r["follow_up"])) for r in rows])
+    fw, fb = train_softmax(x, fy, np.ones(len(rows)), 2, args.follow_l2)
+    return {
+        "meta": {"format": 1, "n_train": len(rows), "depth_l2": args.depth_l2, "follow_l2": args.follow_l2},
+        "depth": export(vocab, dw, db, depth.DEPTH_CLASSES),
+        "follow_up": export(vocab, fw, fb, depth.FOLLOW_UP_CLASSES),
+    }
+
+
+def predict(blob: dict[str, Any], rows: list[dict[str, Any]]) -> list[depth.DepthPrediction]:
+    heads = depth.heads_from_blob(blob)
+    return [depth.predict_with(heads, extract(r["text"], r["context"]), r["context"]) for r in rows]
+
+
+def report(title: str, rows: list[dict[str, Any]], preds: list[depth.DepthPrediction]) -> str:
+    gold = [r["depth"] for r in rows]
+    got = [p.depth for p in preds]
+    f1 = _macro_f1(gold, got, depth.DEPTH_CLASSES)
+    follow = sum(bool(r["follow_up"]) == p.follow_up for r, p in zip(rows, preds, strict=True)) / len(rows)
+    per = Counter((g, p) for g, p in zip(gold, got, strict=True))
+    recall = ", ".join(f"{c} {per[(c, c)]}/{sum(1 for g in gold if g == c)}" for c in depth.DEPTH_CLASSES)
+    return f"{title}: n={len(rows)} depth macro-F1 {f1:.3f}  follow-up accuracy {follow:.3f}  ({recall})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", type=Path, default=TRAIN)
+    parser.add_argument("--out", type=Path, default=depth.WEIGHTS_PATH)
+    parser.add_argument("--depth-l2", type=float, default=DEPTH_L2)
+    parser.add_argument("--follow-l2", type=float, default=FOLLOW_L2)
+    parser.add_argument("--cv", type=int, default=0, help="only report K-fold CV inside train")
+    args = parser.parse_args(argv)
+
+    rows = [r for r in load(args.train) if r["focus"] == "customer"]
+    feats = [depth.depth_features(extract(r["text"], r["context"]), r["context"]) for r in rows]
+    print(f"customer turns: {len(rows)} {dict(Counter(r['depth'] for r in rows))}")
+    if args.cv:
+        folds = [cv_fold(r["group"], args.cv) for r in rows]
+        preds: list[Any] = [None] * len(rows)
+        for k in range(args.cv):
+            tr = [i for i, f in enumerate(folds) if f != k]
+            te = [i for i, f in enumerate(folds) if f == k]
+            blob = fit([rows[i] for i in tr], [feats[i] for i in tr], args)
+            for i, p in zip(te, predict(blob, [rows[i] for i in te]), strict=True):
+                preds[i] = p
+        print(report(f"{args.cv}-fold CV inside train", rows, preds))
+        return 0
+    blob = fit(rows, feats, args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(blob, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
