@@ -44,6 +44,8 @@ def default_reply(body: dict[str, Any]) -> str:
                 if question
                 else "none",
                 "spin": "none" if pitch or not question else "situation",
+                "depth": "none" if pitch else "situation",
+                "follow_up": False,
                 "evidence": rep.strip()[:40],
             }
         )

@@ -48,8 +48,9 @@ def test_load_app_at_two_reps_one_turn_answers_every_turn_and_leaves_no_process_
             ("bench_backend.py", "--n", "2", "--delay", "0.01"),
             r"persona turn, LLM voice +median +[\d.]+ ms",
         ),
+        (("bench_startup.py", "--repeat", "1"), r"trainer serve +[\d.]+ s +[\d.]+x"),
     ],
-    ids=["classify", "grade", "backend"],
+    ids=["classify", "grade", "backend", "startup"],
 )
 def test_each_benchmark_runs_at_a_tiny_size(args, figure):
     assert re.search(figure, bench(*args))

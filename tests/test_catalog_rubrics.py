@@ -13,6 +13,8 @@ from tests.conftest import ROOT, cli
 from trainer.catalog import load_catalog
 
 QUESTION = "How does the monsoon season change what your crews can deliver?"
+# A plain fact-finding question: its depth (situation) opens no layer, so only the catalog's topic can.
+SITUATION = "How do your crews plan their week in the monsoon season?"
 
 
 @pytest.fixture
@@ -53,16 +55,13 @@ def test_grade_uses_the_catalogs_topics(custom: Path, tmp_path: Path) -> None:
 
 def test_run_opens_a_layer_keyed_to_the_catalogs_own_topic(custom: Path, tmp_path: Path) -> None:
     lines = tmp_path / "rep.txt"
-    lines.write_text(
-        "Thanks for making the time. How are things on your side this month?\n"
-        f"{QUESTION}\n"
-        "What would getting ahead of that mean for the people on your team?\n"
-    )
+    lines.write_text(f"Thanks for making the time. How are things on your side this month?\n{SITUATION}\n")
     args = ("run", "--scenario", "vp_budget_review", "--trainee", str(lines), "--json")
     shipped = json.loads(cli(*args).stdout)
     own_run = cli(*args, "--catalog", str(custom))
     assert own_run.returncode == 0, own_run.stderr
     own = json.loads(own_run.stdout)
+    assert own["scorecard"]["turns"][1]["depth"] == "situation"
     assert "monsoon" in own["scorecard"]["turns"][1]["topics"]
     assert "monsoon" not in shipped["scorecard"]["turns"][1]["topics"]
     assert "budget_edge" in {layer["id"] for layer in own["persona_state"]["unlocked"]}

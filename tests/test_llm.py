@@ -196,7 +196,14 @@ def test_an_unparseable_verdict_leaves_the_offline_label_flagged_unscored():
 
 def test_a_parsed_verdict_relabels_the_turn():
     reply = json.dumps(
-        {"focus": "customer", "question": "open", "spin": "problem", "evidence": "what worries"}
+        {
+            "focus": "customer",
+            "question": "open",
+            "spin": "problem",
+            "depth": "problem",
+            "follow_up": False,
+            "evidence": "what worries",
+        }
     )
     verdict = llm_assess("What worries you most?", None, ScriptedChatModel([reply]), "m")
     relabelled = judged(assess_turn("What worries you most?", 1), verdict)
@@ -273,7 +280,14 @@ def test_grade_with_the_llm_judge_flags_an_unparseable_turn_and_keeps_its_offlin
     from trainer.schema import Transcript, Turn
 
     good = json.dumps(
-        {"focus": "customer", "question": "open", "spin": "problem", "evidence": "what worries"}
+        {
+            "focus": "customer",
+            "question": "open",
+            "spin": "problem",
+            "depth": "problem",
+            "follow_up": False,
+            "evidence": "what worries",
+        }
     )
     fake = ScriptedChatModel([good, "Sure! This turn is a pitch, I would say."])
     transcript = Transcript(

@@ -237,6 +237,8 @@ def test_classify_with_the_llm_judge_uses_structured_output(tmp_path):
         "focus",
         "question",
         "spin",
+        "depth",
+        "follow_up",
         "evidence",
     ]
 

@@ -193,3 +193,29 @@ def _persona_of(scenario: Scenario, path: Path, base: Path) -> dict[str, Persona
             if _declared_id(file) == scenario.persona:
                 return {scenario.persona: load_persona(file, load_rubrics(root).topics)}
     return {}
+
+
+# Reactions a persona says again and again in a session; each should last about a third of its turns.
+CONVERSATIONAL = ("open_question", "closed_question", "reflection", "guarded", "pitched", "off_topic")
+
+
+def thin_spots(catalog: Catalog) -> list[str]:
+    """Warnings for personas too thin for their scenarios' length: they would fall back on short
+    acknowledgements early (the persona never repeats a sentence, so it runs out of things to say)."""
+    warnings = []
+    for scenario in catalog.scenarios.values():
+        persona = catalog.persona(scenario.persona)
+        path = catalog.paths.get(f"persona:{persona.id}", persona.id)
+        want = max(2, scenario.max_turns // 3)
+        for key in CONVERSATIONAL:
+            have = len(getattr(persona.reactions, key))
+            if have < want:
+                warnings.append(
+                    f"{path}: reactions.{key}: {have} line(s) for {scenario.id}'s {scenario.max_turns} "
+                    f"turns (want {want} or more)"
+                )
+        for n, layer in enumerate(persona.hidden):
+            for field_name_ in ("hints", "elaborate"):
+                if len(getattr(layer, field_name_)) < 2:
+                    warnings.append(f"{path}: hidden.{n}.{field_name_}: fewer than 2 lines ({layer.id})")
+    return sorted(set(warnings))

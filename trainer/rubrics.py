@@ -8,7 +8,7 @@ without a rubric file borrows the built-in one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,7 @@ class Rubrics:
     tips: dict[str, Any]
     rewrites: dict[str, Any]
     out_of_role: tuple[str, ...] = ()  # phrases that address the simulation, not the executive
+    acknowledgements: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by tone, for the voice
 
     @cached_property
     def patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
@@ -75,7 +76,7 @@ class Rubrics:
     def is_out_of_role(self, text: str) -> bool:
         """The turn talks to the simulation (its prompt, its hidden layers), not to the executive."""
         pattern = self.out_of_role_pattern
-        return bool(pattern and pattern.search(text))
+        return bool(pattern and pattern.search(text.lower()))
 
     def topics_in(self, text: str) -> list[str]:
         """The topics whose phrases the text touches."""
@@ -93,7 +94,17 @@ def load_rubrics(root: Path) -> Rubrics:
         tips=load_mapping(rubric_path(root, "tips.yaml")),
         rewrites=load_mapping(rubric_path(root, "rewrites.yaml")),
         out_of_role=_phrases(rubric_path(root, "out_of_role.yaml")),
+        acknowledgements=_tones(rubric_path(root, "acknowledgements.yaml")),
     )
+
+
+def _tones(path: Path) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for tone, lines in load_mapping(path).items():
+        if not isinstance(lines, list) or not all(isinstance(x, str) and x.strip() for x in lines):
+            raise CatalogError(path, "expected a list of lines", line=line_of(path, (tone,)), field=str(tone))
+        out[str(tone)] = tuple(x.strip() for x in lines)
+    return out
 
 
 def _phrases(path: Path) -> tuple[str, ...]:

@@ -65,6 +65,9 @@ class HiddenLayer(Strict):
     unlock: Unlock
     reveal: Lines = Field(description="First-person lines the persona says when it opens this layer.")
     hints: Lines = Field(default_factory=list, description="Lines that hint at the layer without telling it.")
+    elaborate: Lines = Field(
+        default_factory=list, description="Lines that say more about the layer once it is open (follow-ups)."
+    )
 
     _lines = field_validator("reveal")(_non_empty_lines)
 

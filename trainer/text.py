@@ -26,9 +26,13 @@ STOPWORDS = frozenset(
 
 
 def word_pattern(*phrases: str) -> re.Pattern[str]:
-    """A case-insensitive pattern matching any phrase at the start of a word ("cost" matches "costs")."""
+    """A pattern matching any phrase at the start of a word ("cost" matches "costs") in LOWER-CASED text.
+
+    Callers lower-case what they search (once per turn) rather than compile with IGNORECASE, which
+    doubles the compile time every short command pays.
+    """
     escaped = sorted((re.escape(p.lower()) for p in phrases), key=len, reverse=True)
-    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(escaped) + ")", re.IGNORECASE)
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(escaped) + ")")
 
 
 def content_words(text: str) -> set[str]:

@@ -249,18 +249,35 @@ def predict_rows(
     return out
 
 
+def grouped_cv(
+    rows: list[dict[str, Any]], feats: list[Any], k_folds: int, fit_fold, predict_fold
+) -> list[Any]:
+    """Out-of-fold predictions: each row predicted by a model fitted without its group's fold.
+
+    `fit_fold(rows, feats)` returns a weights blob, `predict_fold(blob, rows, feats)` its predictions.
+    """
+    folds = [cv_fold(r["group"], k_folds) for r in rows]
+    preds: list[Any] = [None] * len(rows)
+    for k in range(k_folds):
+        tr = [i for i, f in enumerate(folds) if f != k]
+        te = [i for i, f in enumerate(folds) if f == k]
+        blob = fit_fold([rows[i] for i in tr], [feats[i] for i in tr])
+        for i, p in zip(te, predict_fold(blob, [rows[i] for i in te], [feats[i] for i in te]), strict=True):
+            preds[i] = p
+    return preds
+
+
 def cross_validate(
     train: list[dict[str, Any]], feats: list[Features], args: argparse.Namespace
 ) -> dict[str, Any]:
     """Grouped K-fold inside the train split: the honest guide for choosing hyper-parameters."""
-    folds = [cv_fold(r["group"], args.cv) for r in train]
-    preds: list[Any] = [None] * len(train)
-    for k in range(args.cv):
-        tr = [i for i, f in enumerate(folds) if f != k]
-        te = [i for i, f in enumerate(folds) if f == k]
-        blob = fit([train[i] for i in tr], [feats[i] for i in tr], args)
-        for i, p in zip(te, predict_rows(blob, [feats[i] for i in te]), strict=True):
-            preds[i] = p
+    preds = grouped_cv(
+        train,
+        feats,
+        args.cv,
+        lambda rows, fs: fit(rows, fs, args),
+        lambda blob, _rows, fs: predict_rows(blob, fs),
+    )
     return score(train, preds)
 
 

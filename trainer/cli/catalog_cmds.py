@@ -5,6 +5,7 @@ The catalog is imported inside each command, so `trainer --help` does not load i
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -69,11 +70,15 @@ def validate(
     catalog: CatalogOpt = None,
 ) -> None:
     """Check persona and scenario files; the first bad one is named with file, line and field (exit 2)."""
-    from trainer.catalog import load_catalog, validate_paths
+    from trainer.catalog import load_catalog, thin_spots, validate_paths
 
+    warnings: list[str] = []
     if paths:
         checked = validate_paths(paths, catalog)
     else:
         cat = load_catalog(catalog)
         checked = [str(p) for p in cat.paths.values()]
+        warnings = thin_spots(cat)
     out.print(f"ok: {len(checked)} file(s) valid")
+    for warning in warnings:  # valid, but the persona will run short of things to say
+        print(f"warning: {warning}", file=sys.stderr)

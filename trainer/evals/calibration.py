@@ -95,6 +95,7 @@ def _sales_turn(rec: dict[str, Any], split: str, corpus: str) -> dict[str, Any]:
         "group": rec["text"],
         "split": split,
         "corpus": corpus,
+        **({"depth": rec["depth"]} if "depth" in rec else {}),
     }
 
 
@@ -108,7 +109,8 @@ def load_sales(path: Path | None = None) -> list[dict[str, Any]]:
 
 def load_blind(path: Path) -> list[dict[str, Any]]:
     """A blind set of labelled sales turns (`evals/labelled/*.jsonl`): all of it is split "blind"."""
-    corpus = f"sales, blind {path.stem.rsplit('_', 1)[-1].upper()}"
+    kind = "depth blind" if path.stem.startswith("depth_") else "blind"
+    corpus = f"sales, {kind} {path.stem.rsplit('_', 1)[-1].upper()}"
     return [_sales_turn(rec, "blind", corpus) for rec in _read_jsonl(path)]
 
 
@@ -177,7 +179,44 @@ def score_rows(rows: list[dict[str, Any]]) -> dict[str, float | int | None]:
     result["open_closed_acc"] = sum(1 for r, p in oc if p.question == r["question"]) / len(oc) if oc else None
     result["n_open_closed"] = len(oc)
     result.update(_panel_agreement(oc))
+    result.update(_as_classify_prints(rows))
     return result
+
+
+def _as_classify_prints(rows: list[dict[str, Any]]) -> dict[str, float | int | None]:
+    """The labels `trainer classify` prints (the full assessment, after every rule), scored strictly:
+    a turn counts only when the label shown equals the human one, so a pitch shown as neutral is a miss.
+    Where the set labels depth, also depth on the human's customer turns and end to end."""
+    from trainer.grader.assess import assess_turn
+    from trainer.schema import Turn
+
+    shown = [
+        assess_turn(r["text"], 1, [Turn(speaker="persona", text=r["context"])] if r["context"] else [])
+        for r in rows
+    ]
+    gold = [r["focus"] for r in rows]
+    cp = [(r, a) for r, a in zip(rows, shown, strict=True) if r["focus"] in ("customer", "pitch")]
+    out: dict[str, float | int | None] = {
+        "classify_macro_f1": _macro_f1(gold, [a.focus for a in shown]) if rows else None,
+        "classify_customer_vs_pitch_strict": sum(a.focus == r["focus"] for r, a in cp) / len(cp)
+        if cp
+        else None,
+    }
+    depth_rows = [(r, a) for r, a in zip(rows, shown, strict=True) if "depth" in r]
+    if depth_rows:
+        from trainer.grader.depth import DEPTH_CLASSES, predict_depth
+
+        human = [(r, a) for r, a in depth_rows if r["focus"] == "customer"]
+        # The depth judgement itself, on turns people called customer-focused (as if focus were right).
+        probes = [predict_depth(r["text"], r["context"]).depth for r, _ in human]
+        out["depth_macro_f1"] = _macro_f1([r["depth"] for r, _ in human], probes, DEPTH_CLASSES)
+        out["n_depth"] = len(human)
+        # End to end, as classify prints it: no depth on a turn it does not call customer-focused.
+        classes = (*DEPTH_CLASSES, "none")
+        out["depth_end_to_end_macro_f1"] = _macro_f1(
+            [r["depth"] for r, _ in depth_rows], [a.depth or "none" for _, a in depth_rows], classes
+        )
+    return out
 
 
 def _panel_agreement(oc: list[tuple[dict[str, Any], Any]]) -> dict[str, float | int | None]:
@@ -238,14 +277,31 @@ def format_table(report: dict[str, dict[str, dict[str, Any]]]) -> str:
         return f"{value:.3f}" if isinstance(value, float) else str(value)
 
     lines = [
-        "| corpus | split | n | macro-F1 | customer-vs-pitch acc | open/closed acc (n) |",
-        "|---|---|---:|---:|---:|---:|",
+        "| corpus | split | n | macro-F1 | customer-vs-pitch acc | open/closed acc (n) "
+        "| classify macro-F1 | classify customer-vs-pitch (strict) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for corpus, parts in report.items():
         for split, m in parts.items():
             lines.append(
                 f"| {corpus} | {split} | {m['n']} | {fmt(m['macro_f1'])} | "
-                f"{fmt(m['customer_vs_pitch_acc'])} | {fmt(m['open_closed_acc'])} ({m['n_open_closed']}) |"
+                f"{fmt(m['customer_vs_pitch_acc'])} | {fmt(m['open_closed_acc'])} ({m['n_open_closed']}) | "
+                f"{fmt(m.get('classify_macro_f1'))} | {fmt(m.get('classify_customer_vs_pitch_strict'))} |"
+            )
+    depth = [(c, s, m) for c, parts in report.items() for s, m in parts.items() if m.get("n_depth")]
+    if depth:
+        lines += [
+            "",
+            "Discovery depth (situation / problem / implication / outcome / personal):",
+            "",
+            "| corpus | split | customer turns | depth macro-F1 (on people's customer turns) "
+            "| end to end, as classify prints (6 classes) |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for corpus, split, m in depth:
+            lines.append(
+                f"| {corpus} | {split} | {m['n_depth']} | {fmt(m['depth_macro_f1'])} | "
+                f"{fmt(m['depth_end_to_end_macro_f1'])} |"
             )
     panels = [(c, s, m) for c, parts in report.items() for s, m in parts.items() if m.get("n_panel")]
     if panels:

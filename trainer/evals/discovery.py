@@ -46,7 +46,6 @@ def repeated_sentences(played: Played) -> list[str]:
         for turn in played.view.turns
         if turn.speaker == "persona"
         for s in sentences(turn.text)
-        if len(s.split()) >= 3  # "Mm." or "Go on." may recur, as people do
     )
     return sorted(s for s, n in said.items() if n > 1)
 

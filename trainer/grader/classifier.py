@@ -7,7 +7,6 @@ is pure Python (no numpy) so the grader stays cheap, deterministic and importabl
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from collections.abc import Iterable, Sequence
@@ -17,6 +16,7 @@ from typing import Any
 
 from trainer.grader.features import FOCUS_CLASSES, QUESTION_CLASSES, Features, extract, token_grams
 from trainer.grader.lexicons import word_set
+from trainer.grader.weights_cache import load_weights
 
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "turn_model.json"
 
@@ -88,8 +88,7 @@ def load_model(path: Path | None = None) -> _Model:
     with _lock:
         if path is None and _model is not None:
             return _model
-        with (path or WEIGHTS_PATH).open(encoding="utf-8") as fh:
-            model = model_from_blob(json.load(fh))
+        model = model_from_blob(load_weights(path or WEIGHTS_PATH))
         if path is None:
             _model = model
         return model

@@ -10,7 +10,6 @@ logistic regressions over the classifier's own features plus the persona's line 
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.grader.features import Features, extract
+from trainer.grader.weights_cache import load_weights
 from trainer.text import content_words
 
 DEPTH_CLASSES = ("situation", "problem", "implication", "outcome", "personal")
@@ -78,7 +78,7 @@ def _load() -> dict[str, _Head]:
     if _heads is None:
         with _lock:
             if _heads is None:
-                _heads = heads_from_blob(json.loads(WEIGHTS_PATH.read_text(encoding="utf-8")))
+                _heads = heads_from_blob(load_weights(WEIGHTS_PATH))
     return _heads
 
 

@@ -27,6 +27,10 @@ class JudgeVerdict(BaseModel):
     spin: Literal["situation", "problem", "implication", "need_payoff", "none"] = Field(
         description="SPIN type of a customer-focused question, else none."
     )
+    depth: Literal["situation", "problem", "implication", "outcome", "personal", "none"] = Field(
+        description="What a customer-focused turn probes, else none."
+    )
+    follow_up: bool = Field(description="The turn asks them to go on about what they just said.")
     evidence: str = Field(description="A short quote from the turn that justifies the focus.")
 
 
@@ -75,10 +79,14 @@ def llm_assess(
         if verdict["spin"] == "none" or verdict["focus"] != "customer" or not question
         else verdict["spin"]
     )
+    customer = verdict["focus"] == "customer"
+    depth = verdict.get("depth")
     return {
         "focus": verdict["focus"],
         "question": question,
         "spin": spin,
+        "depth": depth if customer and depth not in (None, "none") else None,
+        "follow_up": bool(customer and verdict.get("follow_up")),
         "evidence": [verdict["evidence"]] if verdict["evidence"].strip() else [],
         "judge": f"llm:{model}",
         "usage": {model: completion.usage.model_dump()},
@@ -95,6 +103,8 @@ def judged(offline: Assessment, verdict: dict[str, Any] | None) -> Assessment:
             "focus": verdict["focus"],
             "question": verdict["question"],
             "spin": verdict["spin"],
+            "depth": verdict.get("depth"),
+            "follow_up": verdict.get("follow_up", False),
             "move": move,
             "evidence": verdict["evidence"] + offline.evidence,
             "judge": verdict["judge"],

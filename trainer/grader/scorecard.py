@@ -82,7 +82,27 @@ def _depth_from_layers(
         opener = _opening_turn(layer.reveal, assessments, turns)
         if opener is not None:
             evidence.append(_ev(opener, f"opened the {layer.layer.replace('_', ' ')} layer"))
+    evidence += _deepest_probe(assessments)
     return 100 * got / total if total else 0.0, evidence
+
+
+DEPTH_ORDER = ("situation", "problem", "implication", "outcome", "personal")
+DEPTH_WORDS = {
+    "situation": "facts about today",
+    "problem": "what is hard and why",
+    "implication": "what it costs them",
+    "outcome": "what success would make possible",
+    "personal": "what it means for them personally",
+}
+
+
+def _deepest_probe(assessments: Sequence[Assessment]) -> list[Evidence]:
+    """The first turn that reached the deepest level the rep probed (grader/depth.py)."""
+    probes = [a for a in assessments if a.focus == "customer" and a.depth in DEPTH_ORDER]
+    if not probes:
+        return [_note("no question went beyond small talk or our product")]
+    deepest = max(probes, key=lambda a: (DEPTH_ORDER.index(a.depth or "situation"), -a.turn))
+    return [_ev(deepest, f"deepest probe: {deepest.depth} ({DEPTH_WORDS[deepest.depth or 'situation']})")]
 
 
 def _opening_turn(reveal: Sequence[str], assessments: Sequence[Assessment], turns: Sequence[Turn]):
@@ -107,7 +127,7 @@ def _depth_from_questions(assessments: Sequence[Assessment]) -> tuple[float, lis
         if gained:
             points += gained
             evidence.append(_ev(a, f"{(a.spin or 'reflection').replace('_', '-')} follow-up"))
-    return min(100.0, 100 * points / 5), evidence
+    return min(100.0, 100 * points / 5), evidence + _deepest_probe(assessments)
 
 
 def _question_quality(assessments: Sequence[Assessment]) -> tuple[float, list[Evidence]]:

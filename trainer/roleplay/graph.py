@@ -128,6 +128,7 @@ def build_graph(
                 seed=state.get("seed", 0),
                 turn_number=trainee_turns(state),
                 on_token=hear,
+                acknowledgements=catalog.rubrics.acknowledgements,
             )
         )
         if hear is not None and not said.streamed:

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from trainer.schema import LAYER_ORDER, Assessment, HiddenLayer, Persona, PersonaState, Scenario, TrustRules
+from trainer.text import question_sentence
 
 # The moves that count as listening: only these can open a hidden layer.
 OPENING_MOVES = frozenset({"open_question", "reflection", "insight"})
@@ -23,7 +24,9 @@ LAYER_FOR_DEPTH = {
     "personal": "so_i_can",
 }
 
-PartKind = Literal["reaction", "reveal", "hint", "challenge", "challenge_passed", "challenge_failed"]
+PartKind = Literal[
+    "reaction", "reveal", "hint", "elaborate", "challenge", "challenge_passed", "challenge_failed"
+]
 
 
 class ReplyPart(BaseModel):
@@ -173,7 +176,7 @@ def advance(
         pass  # the challenge's failed line is the whole reaction
     elif move == "pitch":
         plan.add("reaction", "pitched")
-    elif move == "closed_question":
+    elif move == "closed_question" and not asks_for_more(assessment):
         plan.add("reaction", "closed_question")
     elif move == "off_topic":
         plan.add("reaction", "off_topic")
@@ -188,6 +191,21 @@ def advance(
     new.objectives_met = _objectives_met(scenario, new)
     plan.mood = mood(persona, new)
     return new, plan
+
+
+_WH = frozenset(["what", "how", "why", "where", "who", "which", "when"])
+
+
+def asks_for_more(assessment: Assessment) -> bool:
+    """A "closed" what/how question that probes a depth ("what's at stake for you in this?"): the grader
+    may count it as one fact, but a person hears an invitation to talk, so the persona treats it so."""
+    asked = (question_sentence(assessment.text) or "").lower().replace("'", " ").split()
+    return (
+        assessment.focus == "customer"
+        and assessment.question == "closed"
+        and assessment.depth in LAYER_FOR_DEPTH
+        and any(word.strip(",.?;:") in _WH for word in asked)
+    )
 
 
 def probed(candidates: list[HiddenLayer], state: PersonaState, assessment: Assessment) -> list[HiddenLayer]:
@@ -220,8 +238,16 @@ def _discover(persona: Persona, state: PersonaState, assessment: Assessment, pla
         state.thread = earned[0].id
         plan.add("reveal", earned[0].id)
         return
+    pursued = _open_thread(persona, state, assessment)
+    if pursued is not None and assessment.follow_up:
+        plan.add("elaborate", pursued.id)  # they asked to hear more about what they just told
+        return
     if touched and assessment.question is not None:
         plan.add("reaction", "guarded")
+        return
+    if pursued is not None:
+        plan.add("elaborate", pursued.id)  # a question at the depth of a layer already open
+        state.thread = pursued.id
         return
     plan.add(
         "reaction", {"reflection": "reflection", "insight": "insight"}.get(assessment.move, "open_question")
@@ -230,6 +256,19 @@ def _discover(persona: Persona, state: PersonaState, assessment: Assessment, pla
     if hinted is not None:
         state.thread = hinted.id
         plan.add("hint", hinted.id)
+
+
+def _open_thread(persona: Persona, state: PersonaState, assessment: Assessment) -> HiddenLayer | None:
+    """An open layer the turn asks more about: the thread it follows up on, else the open layer at the
+    depth it probes (deepest first); only layers with lines to say more."""
+    opened = [persona.layer(i) for i in state.unlocked]
+    if assessment.follow_up and state.thread in state.unlocked:
+        layer = persona.layer(state.thread)
+        if layer.elaborate:
+            return layer
+    kind = LAYER_FOR_DEPTH.get(assessment.depth or "") if assessment.focus == "customer" else None
+    at_depth = [layer for layer in opened if layer.layer == kind and layer.elaborate]
+    return at_depth[-1] if at_depth else None
 
 
 def end_check(scenario: Scenario, state: PersonaState, turn_number: int) -> PersonaState:
