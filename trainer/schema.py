@@ -34,7 +34,7 @@ LAYER_ORDER: tuple[LayerKind, ...] = ("over_here", "over_there", "so_i_can")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 Lines = list[str]
@@ -199,14 +199,14 @@ class Scenario(Strict):
 
 
 class Turn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     speaker: Speaker
     text: str
 
 
 class Transcript(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: str | None = None
     scenario: str | None = None
@@ -219,6 +219,7 @@ class Transcript(BaseModel):
 class Assessment(BaseModel):
     """One trainee turn, judged once; drives the persona and the scorecard."""
 
+    model_config = ConfigDict(defer_build=True)
     turn: int = Field(description="Index of the turn in the transcript.")
     text: str
     focus: Focus
@@ -242,6 +243,8 @@ class Assessment(BaseModel):
 
 
 class PersonaState(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     trust: int = Field(ge=0, le=100)
     patience: float
     unlocked: list[str] = Field(default_factory=list)
@@ -261,12 +264,16 @@ class PersonaState(BaseModel):
 
 
 class Evidence(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     turn: int
     quote: str
     note: str
 
 
 class Scorecard(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str | None = None
     scenario: str | None = None
     overall: float

@@ -143,13 +143,15 @@ def train_softmax(
     return w, b
 
 
-def export(vocab: list[str], w: np.ndarray, b: np.ndarray, classes: tuple[str, ...]) -> dict[str, Any]:
+def export(
+    vocab: list[str], w: np.ndarray, b: np.ndarray, classes: tuple[str, ...], prune: float = PRUNE
+) -> dict[str, Any]:
     """Centre each feature's weights across classes (softmax is invariant), prune tiny ones, round."""
     w = w - w.mean(axis=1, keepdims=True)
     b = b - b.mean()
     weights = {}
     for name, row in zip(vocab, w, strict=True):
-        if np.abs(row).max() >= PRUNE:
+        if np.abs(row).max() >= prune:
             weights[name] = [round(float(v), DECIMALS) for v in row]
     return {"classes": list(classes), "bias": [round(float(v), DECIMALS) for v in b], "weights": weights}
 

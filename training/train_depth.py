@@ -31,6 +31,7 @@ from trainer.grader import depth  # noqa: E402
 from trainer.grader.features import extract  # noqa: E402
 
 DEPTH_L2 = 1e-4
+PRUNE = 2e-3
 FOLLOW_L2 = 1e-3
 TRAIN = sorted((REPO_ROOT / "training").glob("depth_turns_*.jsonl"))
 
@@ -56,8 +57,8 @@ def fit(rows: list[dict[str, Any]], feats: list[list[tuple[str, float]]], args) 
     fw, fb = train_softmax(x, fy, np.ones(len(rows)), 2, args.follow_l2)
     return {
         "meta": {"format": 1, "n_train": len(rows), "depth_l2": args.depth_l2, "follow_l2": args.follow_l2},
-        "depth": export(vocab, dw, db, depth.DEPTH_CLASSES),
-        "follow_up": export(vocab, fw, fb, depth.FOLLOW_UP_CLASSES),
+        "depth": export(vocab, dw, db, depth.DEPTH_CLASSES, args.prune),
+        "follow_up": export(vocab, fw, fb, depth.FOLLOW_UP_CLASSES, args.prune),
     }
 
 
@@ -82,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=depth.WEIGHTS_PATH)
     parser.add_argument("--depth-l2", type=float, default=DEPTH_L2)
     parser.add_argument("--follow-l2", type=float, default=FOLLOW_L2)
+    parser.add_argument("--prune", type=float, default=PRUNE, help="drop weights smaller than this")
     parser.add_argument("--cv", type=int, default=0, help="only report K-fold CV inside train")
     parser.add_argument("--train-also", type=Path, action="append", default=[], help="more training turns")
     parser.add_argument("--report", type=Path, action="append", default=[], help="labelled sets to score")
