@@ -4,7 +4,7 @@ Trains on training/depth_turns_*.jsonl (rep turns labelled with what they probe 
 up on the persona's last line; customer-focused ones are used), written by three authors who never saw
 the blind sets in evals/labelled/depth_blind_*.jsonl, the personas' hidden layers or the model.
 Deterministic, like train_classifier.py, whose sparse logistic regression it reuses. The L2 strength
-was chosen by grouped CV inside the training turns (1e-4: CV macro-F1 0.796; 1e-3: 0.781; 3e-3: 0.758).
+was chosen by grouped CV inside the training turns (1e-4: CV macro-F1 0.803; 1e-3: 0.783; 3e-3: 0.759).
 
     .venv/bin/python training/train_depth.py [--cv 4] [--report evals/labelled/depth_blind_a.jsonl]
 """
