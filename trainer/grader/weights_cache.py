@@ -35,6 +35,9 @@ def load_weights(path: Path) -> dict[str, Any]:
         partial = cached.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(marshal.dumps(blob))
         os.replace(partial, cached)  # atomic: a reader sees the whole file or none
+        for stale in cached.parent.glob(f"{path.stem}-*.marshal"):
+            if stale != cached:
+                stale.unlink(missing_ok=True)  # copies of earlier versions of the weights
     except OSError:
         pass  # a read-only home just means no acceleration
     return blob
