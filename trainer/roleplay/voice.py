@@ -99,7 +99,7 @@ def plan_lines(request: VoiceRequest) -> list[tuple[ReplyPart, str, str]]:
         prefix = f"{part.kind}:{part.key}"
         if _spent(lines, prefix, used):
             if part.kind == "hint":
-                continue  # a nudge already given twice is better left out
+                continue  # every hint was given: better left out than said again
             tone = (
                 "engaged"
                 if part.kind == "elaborate"
