@@ -8,7 +8,7 @@ without a rubric file borrows the built-in one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -55,14 +55,34 @@ def load_mapping(path: Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Rubrics:
+    """A catalog's rubric files. Topics and out-of-role phrases (what judging a turn needs) are read at
+    once; the rest on first use, so `trainer classify` reads two files, while `load_rubrics(root)` (the
+    catalog, `validate`) reads and checks them all up front."""
+
     root: Path
     topics: dict[str, tuple[str, ...]]
-    rules: TrustRules
-    scorecard: dict[str, Any]
-    tips: dict[str, Any]
-    rewrites: dict[str, Any]
     out_of_role: tuple[str, ...] = ()  # phrases that address the simulation, not the executive
-    acknowledgements: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by tone, for the voice
+
+    @cached_property
+    def rules(self) -> TrustRules:
+        return parse_model(TrustRules, rubric_path(self.root, "persona_rules.yaml"))
+
+    @cached_property
+    def scorecard(self) -> dict[str, Any]:
+        return load_mapping(rubric_path(self.root, "scorecard.yaml"))
+
+    @cached_property
+    def tips(self) -> dict[str, Any]:
+        return load_mapping(rubric_path(self.root, "tips.yaml"))
+
+    @cached_property
+    def rewrites(self) -> dict[str, Any]:
+        return load_mapping(rubric_path(self.root, "rewrites.yaml"))
+
+    @cached_property
+    def acknowledgements(self) -> dict[str, tuple[str, ...]]:
+        """Short lines by tone, for a voice whose own lines are used up."""
+        return _tones(rubric_path(self.root, "acknowledgements.yaml"))
 
     @cached_property
     def patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
@@ -83,19 +103,25 @@ class Rubrics:
         low = text.lower()
         return [name for name, pattern in self.patterns if pattern.search(low)]
 
+    def check_all(self) -> Rubrics:
+        """Read every rubric file now, so a mistake in one is reported before anything runs."""
+        for name in ("rules", "scorecard", "tips", "rewrites", "acknowledgements"):
+            getattr(self, name)
+        return self
 
-def load_rubrics(root: Path) -> Rubrics:
-    """Every rubric of a catalog folder (its own files first, else the built-in ones)."""
+
+def label_rubrics(root: Path) -> Rubrics:
+    """What judging a turn needs (topics, out-of-role phrases); the other files are read when used."""
     return Rubrics(
         root=root,
         topics=load_topics(rubric_path(root, "topics.yaml")),
-        rules=parse_model(TrustRules, rubric_path(root, "persona_rules.yaml")),
-        scorecard=load_mapping(rubric_path(root, "scorecard.yaml")),
-        tips=load_mapping(rubric_path(root, "tips.yaml")),
-        rewrites=load_mapping(rubric_path(root, "rewrites.yaml")),
         out_of_role=_phrases(rubric_path(root, "out_of_role.yaml")),
-        acknowledgements=_tones(rubric_path(root, "acknowledgements.yaml")),
     )
+
+
+def load_rubrics(root: Path) -> Rubrics:
+    """Every rubric of a catalog folder (its own files first, else the built-in ones), checked now."""
+    return label_rubrics(root).check_all()
 
 
 def _tones(path: Path) -> dict[str, tuple[str, ...]]:

@@ -108,11 +108,11 @@ def classify(
     from trainer.catalog import catalog_root
     from trainer.datafiles import json_problem, load_json
     from trainer.grader.assess import assess_turn
-    from trainer.rubrics import load_rubrics
+    from trainer.rubrics import label_rubrics
     from trainer.schema import Turn
 
     llm_judge = _judge(judge, llm)
-    rubrics = load_rubrics(catalog_root(catalog))
+    rubrics = label_rubrics(catalog_root(catalog))
     for source, number, raw in _jsonl(path):
         if not raw.strip():
             continue
