@@ -194,17 +194,21 @@ def test_an_unparseable_verdict_leaves_the_offline_label_flagged_unscored():
     fake.assert_used_up()
 
 
+# A well-formed judge verdict for a customer-focused problem question.
+GOOD_VERDICT = json.dumps(
+    {
+        "focus": "customer",
+        "question": "open",
+        "spin": "problem",
+        "depth": "problem",
+        "follow_up": False,
+        "evidence": "what worries",
+    }
+)
+
+
 def test_a_parsed_verdict_relabels_the_turn():
-    reply = json.dumps(
-        {
-            "focus": "customer",
-            "question": "open",
-            "spin": "problem",
-            "depth": "problem",
-            "follow_up": False,
-            "evidence": "what worries",
-        }
-    )
+    reply = GOOD_VERDICT
     verdict = llm_assess("What worries you most?", None, ScriptedChatModel([reply]), "m")
     relabelled = judged(assess_turn("What worries you most?", 1), verdict)
     assert (relabelled.focus, relabelled.question, relabelled.spin) == ("customer", "open", "problem")
@@ -279,16 +283,7 @@ def test_grade_with_the_llm_judge_flags_an_unparseable_turn_and_keeps_its_offlin
     from trainer.grader.scorecard import grade_transcript
     from trainer.schema import Transcript, Turn
 
-    good = json.dumps(
-        {
-            "focus": "customer",
-            "question": "open",
-            "spin": "problem",
-            "depth": "problem",
-            "follow_up": False,
-            "evidence": "what worries",
-        }
-    )
+    good = GOOD_VERDICT
     fake = ScriptedChatModel([good, "Sure! This turn is a pitch, I would say."])
     transcript = Transcript(
         turns=[

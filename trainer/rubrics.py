@@ -33,16 +33,20 @@ def rubric_path(root: Path, name: str) -> Path:
     return own if own.exists() else builtin_root() / "rubrics" / name
 
 
+def _strings(path: Path, key: Any, value: Any, what: str = "phrases") -> tuple[str, ...]:
+    """A rubric's list of non-empty strings under `key`, stripped; anything else names its line."""
+    if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+        raise CatalogError(path, f"expected a list of {what}", line=line_of(path, (key,)), field=str(key))
+    return tuple(x.strip() for x in value)
+
+
 def load_topics(path: Path) -> dict[str, tuple[str, ...]]:
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise CatalogError(path, "expected topic: [phrases] mappings", line=1)
-    topics: dict[str, tuple[str, ...]] = {}
-    for name, phrases in data.items():
-        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
-            raise CatalogError(path, "expected a list of phrases", line=line_of(path, (name,)), field=name)
-        topics[str(name)] = tuple(p.strip().lower() for p in phrases)
-    return topics
+    return {
+        str(name): tuple(p.lower() for p in _strings(path, name, phrases)) for name, phrases in data.items()
+    }
 
 
 def load_mapping(path: Path) -> dict[str, Any]:
@@ -125,21 +129,12 @@ def load_rubrics(root: Path) -> Rubrics:
 
 
 def _tones(path: Path) -> dict[str, tuple[str, ...]]:
-    out = {}
-    for tone, lines in load_mapping(path).items():
-        if not isinstance(lines, list) or not all(isinstance(x, str) and x.strip() for x in lines):
-            raise CatalogError(path, "expected a list of lines", line=line_of(path, (tone,)), field=str(tone))
-        out[str(tone)] = tuple(x.strip() for x in lines)
-    return out
+    return {str(tone): _strings(path, tone, lines, "lines") for tone, lines in load_mapping(path).items()}
 
 
 def _phrases(path: Path) -> tuple[str, ...]:
     phrases = load_mapping(path).get("phrases") or []
-    if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
-        raise CatalogError(
-            path, "expected a list of phrases", line=line_of(path, ("phrases",)), field="phrases"
-        )
-    return tuple(p.strip().lower() for p in phrases)
+    return tuple(p.lower() for p in _strings(path, "phrases", phrases))
 
 
 @cache

@@ -208,7 +208,7 @@ def _as_classify_prints(rows: list[dict[str, Any]]) -> dict[str, float | int | N
 
         human = [(r, a) for r, a in depth_rows if r["focus"] == "customer"]
         # The depth judgement itself, on turns people called customer-focused (as if focus were right).
-        probes = [predict_depth(r["text"], r["context"]).depth for r, _ in human]
+        probes = [a.depth or predict_depth(r["text"], r["context"]).depth for r, a in human]
         out["depth_macro_f1"] = _macro_f1([r["depth"] for r, _ in human], probes, DEPTH_CLASSES)
         out["n_depth"] = len(human)
         # End to end, as classify prints it: no depth on a turn it does not call customer-focused.

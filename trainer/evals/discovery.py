@@ -19,8 +19,8 @@ from trainer.catalog import Catalog
 from trainer.datafiles import CatalogError
 from trainer.roleplay.play import Played, play_lines
 from trainer.roleplay.session import Sessions
+from trainer.roleplay.voice import sentence_keys
 from trainer.schema import LAYER_ORDER
-from trainer.text import sentences
 
 KINDS = ("strong", "mediocre", "pitchy", "pitch_question")
 
@@ -42,10 +42,7 @@ class ScriptResult:
 def repeated_sentences(played: Played) -> list[str]:
     """Persona sentences said more than once in the session (word for word, ignoring spacing)."""
     said = Counter(
-        " ".join(s.split()).lower()
-        for turn in played.view.turns
-        if turn.speaker == "persona"
-        for s in sentences(turn.text)
+        key for turn in played.view.turns if turn.speaker == "persona" for key in sentence_keys(turn.text)
     )
     return sorted(s for s, n in said.items() if n > 1)
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trainer.grader.assess import Relabel, assess_transcript
+from trainer.grader.depth import DEPTH_CLASSES
 from trainer.grader.transcripts import TranscriptError
 from trainer.rubrics import Rubrics, builtin_rubrics
 from trainer.schema import Assessment, Evidence, Persona, PersonaState, Scenario, Scorecard, Transcript, Turn
@@ -86,7 +87,6 @@ def _depth_from_layers(
     return 100 * got / total if total else 0.0, evidence
 
 
-DEPTH_ORDER = ("situation", "problem", "implication", "outcome", "personal")
 DEPTH_WORDS = {
     "situation": "facts about today",
     "problem": "what is hard and why",
@@ -98,10 +98,10 @@ DEPTH_WORDS = {
 
 def _deepest_probe(assessments: Sequence[Assessment]) -> list[Evidence]:
     """The first turn that reached the deepest level the rep probed (grader/depth.py)."""
-    probes = [a for a in assessments if a.focus == "customer" and a.depth in DEPTH_ORDER]
+    probes = [a for a in assessments if a.focus == "customer" and a.depth in DEPTH_CLASSES]
     if not probes:
         return [_note("no question went beyond small talk or our product")]
-    deepest = max(probes, key=lambda a: (DEPTH_ORDER.index(a.depth or "situation"), -a.turn))
+    deepest = max(probes, key=lambda a: (DEPTH_CLASSES.index(a.depth or "situation"), -a.turn))
     return [_ev(deepest, f"deepest probe: {deepest.depth} ({DEPTH_WORDS[deepest.depth or 'situation']})")]
 
 

@@ -56,7 +56,8 @@ def authored_lines(persona: Persona, part: ReplyPart) -> list[str]:
     )
 
 
-def _sentences(text: str) -> set[str]:
+def sentence_keys(text: str) -> set[str]:
+    """The text's sentences as compared for "said twice": lower-cased, spacing ignored."""
     return {" ".join(s.split()).lower() for s in sentences(text)}
 
 
@@ -66,7 +67,7 @@ def pick_line(
     """Choose one line deterministically, preferring lines not yet used and, among those, lines with no
     sentence already said in the session ("Okay." opening two different lines); returns (line, key)."""
     fresh = [i for i in range(len(lines)) if f"{prefix}:{i}" not in used]
-    new = [i for i in fresh if not _sentences(lines[i]) & said]
+    new = [i for i in fresh if not sentence_keys(lines[i]) & said]
     index = random.Random(f"{seed}:{prefix}").choice(new or fresh or list(range(len(lines))))
     return lines[index], f"{prefix}:{index}"
 
@@ -89,7 +90,7 @@ def plan_lines(request: VoiceRequest) -> list[tuple[ReplyPart, str, str]]:
     reaction or "say more" pool gives way to a short acknowledgement (rubrics/acknowledgements.yaml).
     """
     used = set(request.state.used_lines)
-    said = set().union(*(_sentences(t.text) for t in request.turns if t.speaker == "persona"))
+    said = set().union(*(sentence_keys(t.text) for t in request.turns if t.speaker == "persona"))
     chosen: list[tuple[ReplyPart, str, str]] = []
     seed = f"{request.seed}:{request.turn_number}"
     for part in request.plan.parts:
@@ -112,7 +113,7 @@ def plan_lines(request: VoiceRequest) -> list[tuple[ReplyPart, str, str]]:
                 lines, prefix = spare, f"ack:{tone}"
         line, key = pick_line(lines, prefix, used, seed, said)
         used.add(key)
-        said |= _sentences(line)
+        said |= sentence_keys(line)
         chosen.append((part, line, key))
     return chosen
 
