@@ -33,16 +33,17 @@ class World:
         return self.users[name]
 
 
-def make_store(folder: Path, people: list[tuple[str, str, str]] = PEOPLE) -> Store:
-    store = open_store(f"sqlite:///{folder / 'trainer.db'}")
+def make_store(folder: Path, people: list[tuple[str, str, str]] = PEOPLE, url: str | None = None) -> Store:
+    """The people in a new store: a SQLite file in `folder`, or the database `url` names."""
+    store = open_store(url or f"sqlite:///{folder / 'trainer.db'}")
     hashed = hash_password(PASSWORD)  # one hash for all: scrypt is slow on purpose
     for name, role, team in people:
         store.add_user(name, role, team, hashed)
     return store
 
 
-def make_world(folder: Path, catalog: Catalog, voice: Voice = offline_voice) -> World:
-    store = make_store(folder)
+def make_world(folder: Path, catalog: Catalog, voice: Voice = offline_voice, url: str | None = None) -> World:
+    store = make_store(folder, url=url)
     sessions = Sessions(catalog, voice=voice, checkpointer=store.db.checkpointer())
     app = TrainerApp(catalog, store, sessions)
     return World(store, app, {u.name: u for u in store.users()})

@@ -1,5 +1,7 @@
 """An unfinished session survives a reload, a restart, or a move to another app instance on the same
-database: the rep lists their unfinished sessions and continues one, and only the owner may."""
+database: the rep lists their unfinished sessions and continues one, and only the owner may.
+
+Tests taking `database_url` run on a SQLite file and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -34,8 +36,8 @@ def replayed(catalog, seed: int, lines: list[str]):
 # ---------------------------------------------------------------- use cases
 
 
-def test_the_unfinished_list_has_only_the_reps_own_live_practice_sessions(tmp_path, catalog):
-    world = make_world(tmp_path, catalog)
+def test_the_unfinished_list_has_only_the_reps_own_live_practice_sessions(tmp_path, catalog, database_url):
+    world = make_world(tmp_path, catalog, url=database_url)
     app, ravi, rosa = world.app, world["ravi"], world["rosa"]
     live = app.start(ravi, "s:vp_budget_review", seed=1)
     ended = app.start(ravi, "s:vp_budget_review", seed=2)
@@ -56,8 +58,10 @@ def test_the_unfinished_list_has_only_the_reps_own_live_practice_sessions(tmp_pa
     assert ended.id in [item.row.id for item in app.unfinished(ravi)]
 
 
-def test_only_the_owner_continues_a_session_and_only_while_it_can_take_a_turn(tmp_path, catalog):
-    world = make_world(tmp_path, catalog)
+def test_only_the_owner_continues_a_session_and_only_while_it_can_take_a_turn(
+    tmp_path, catalog, database_url
+):
+    world = make_world(tmp_path, catalog, url=database_url)
     app, ravi = world.app, world["ravi"]
     live = app.start(ravi, "s:vp_budget_review", seed=1)
     app.send(ravi, live.id, LINES[0])
@@ -74,13 +78,13 @@ def test_only_the_owner_continues_a_session_and_only_while_it_can_take_a_turn(tm
         app.resume(ravi, live.id)
 
 
-def test_another_app_instance_on_the_same_database_continues_the_session(tmp_path, catalog):
-    world = make_world(tmp_path, catalog)
+def test_another_app_instance_on_the_same_database_continues_the_session(tmp_path, catalog, database_url):
+    world = make_world(tmp_path, catalog, url=database_url)
     ravi = world["ravi"]
     view = world.app.start(ravi, "s:vp_budget_review", seed=5)
     for line in LINES[:2]:
         view = world.app.send(ravi, view.id, line)
-    store = open_store(f"sqlite:///{tmp_path / 'trainer.db'}")  # a second instance: its own connections
+    store = open_store(database_url)  # a second instance: its own connections
     other = TrainerApp(catalog, store, Sessions(catalog, checkpointer=store.db.checkpointer()))
     assert [item.row.id for item in other.unfinished(ravi)] == [view.id]
     resumed = other.resume(ravi, view.id).view
@@ -165,11 +169,14 @@ def signed_in(url: str, name: str) -> Client:
     return client
 
 
-def test_a_session_continues_after_the_app_process_is_killed_and_started_again(tmp_path, catalog):
+def test_a_session_continues_after_the_app_process_is_killed_and_started_again(
+    tmp_path, catalog, database_url
+):
     data = tmp_path / "data"
     data.mkdir()
-    store = make_store(data)  # the database `trainer serve` opens from $TRAINER_DATA_DIR
-    first, line = serve(data)
+    db_url = database_url if database_url.startswith("postgresql") else None  # else the data dir's file
+    store = make_store(data, url=db_url)  # the database `trainer serve` opens
+    first, line = serve(data, db_url)
     try:
         ravi = signed_in(url_of(line), "ravi")
         ravi.predict("s:vp_budget_review", "Training", api_name="/start")
@@ -182,7 +189,7 @@ def test_a_session_continues_after_the_app_process_is_killed_and_started_again(t
     before = Sessions(catalog, checkpointer=store.db.checkpointer()).view(session_id)
     assert [t.speaker for t in before.turns].count("trainee") == 2
 
-    second, line = serve(data)
+    second, line = serve(data, db_url)
     try:
         url = url_of(line)
         ravi = signed_in(url, "ravi")

@@ -21,9 +21,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def serve(data_dir: Path, database_url: str | None = None) -> tuple[subprocess.Popen[str], str]:
     """Start `trainer serve` and return it with its first line of output (the URL line)."""
     env = {**os.environ, "TRAINER_DATA_DIR": str(data_dir)}
+    if database_url:
+        env["TRAINER_DATABASE_URL"] = database_url
     env.pop("GRADIO_ANALYTICS_ENABLED", None)  # as on a fresh machine (the app turns analytics off)
     process = subprocess.Popen(
         [sys.executable, "-m", "trainer", "serve", "--port", str(free_port())],

@@ -31,7 +31,11 @@ CatalogOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json")]
 DatabaseOpt = Annotated[
     str | None,
-    typer.Option("--database-url", help="sqlite:///PATH (default: $TRAINER_DATABASE_URL or the data dir)."),
+    typer.Option(
+        "--database-url",
+        help="sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB"
+        " (default: $TRAINER_DATABASE_URL, else a SQLite file in the data dir).",
+    ),
 ]
 JudgeOpt = Annotated[
     str, typer.Option("--judge", help="offline (the trained classifier) or llm (a model via --backend).")
@@ -143,3 +147,14 @@ def backend_options(*names: str, model_is_judge: bool = False) -> Callable[[Comm
         return with_flags  # type: ignore[return-value]
 
     return decorate
+
+
+def store_at(database_url: str | None) -> Any:
+    """The team store the URL names; a bad URL or an unreachable server is a one-line usage error."""
+    from trainer.team.database import StoreError
+    from trainer.team.store import open_store
+
+    try:
+        return open_store(database_url)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None

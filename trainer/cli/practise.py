@@ -17,7 +17,15 @@ import typer
 from rich.markup import escape
 
 from trainer.cli.console import emit, out, print_card, print_scorecard, usage_json, usage_line
-from trainer.cli.options import VOICE_FLAGS, CatalogOpt, DatabaseOpt, LLMFlags, UsageError, backend_options
+from trainer.cli.options import (
+    VOICE_FLAGS,
+    CatalogOpt,
+    DatabaseOpt,
+    LLMFlags,
+    UsageError,
+    backend_options,
+    store_at,
+)
 
 if TYPE_CHECKING:
     from trainer.catalog import Catalog
@@ -102,12 +110,11 @@ def chat(
     from trainer.llm.seam import ModelUnavailable
     from trainer.roleplay.session import Sessions
     from trainer.team.app import TrainerApp
-    from trainer.team.store import open_store
 
     settings = llm.settings()
     cat = load_catalog(catalog)
     voice = persona_voice(settings, cat, case=f"chat/{scenario}")
-    store = open_store(database_url)
+    store = store_at(database_url)
     app = TrainerApp(cat, store, Sessions(cat, voice=voice, checkpointer=store.db.checkpointer()))
     user, view = _resume(app, resume) if resume else _start(app, scenario, seed)
     print_card(cat, view.scenario_id)
@@ -196,18 +203,41 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     seed: Annotated[int, typer.Option("--seed")] = 1,
     catalog: CatalogOpt = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="Also keep the session in this database (sqlite:///PATH or postgresql://...), ended and"
+            " scored, in --user's history. Default: kept nowhere.",
+        ),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Whose history the kept session joins (with --database-url).")
+    ] = None,
 ) -> None:
     """Play scripted trainee lines against a scenario's persona, then print transcript and scorecard."""
     from trainer.catalog import load_catalog
     from trainer.roleplay.play import play_lines
     from trainer.roleplay.session import Sessions, SessionView
+    from trainer.team.store import LOCAL_NAME
 
     settings = llm.settings()
     cat = load_catalog(catalog)
     lines = _trainee_lines(trainee)
-    sessions = Sessions(cat, voice=persona_voice(settings, cat, case=f"run/{scenario}-{trainee.stem}"))
+    store = store_at(database_url) if database_url else None
+    owner = user or LOCAL_NAME
+    if store is not None and user is not None and store.user(user) is None:
+        raise UsageError(f"--user: no user {user!r} in that database")
+    if user is not None and store is None:
+        raise UsageError("--user: only with --database-url (the session is kept nowhere otherwise)")
+    voice = persona_voice(settings, cat, case=f"run/{scenario}-{trainee.stem}")
+    sessions = Sessions(cat, voice=voice, **({"checkpointer": store.db.checkpointer()} if store else {}))
     played = play_lines(sessions, scenario, lines, seed=seed)
     view, card = played.view, played.scorecard
+    if store is not None:
+        store.add_session(view.id, owner, scenario_id=scenario, mode="training", pass_mark=card.pass_mark,
+                          title=cat.scenario(scenario).title)  # fmt: skip
+        store.finish_session(view.id, card, view.transcript_json())
     if as_json:
         emit(
             {

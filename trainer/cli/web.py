@@ -11,22 +11,20 @@ from typing import Annotated
 import typer
 
 from trainer.cli.console import emit, out
-from trainer.cli.options import CatalogOpt, DatabaseOpt, JsonOpt, LLMFlags, UsageError, backend_options
+from trainer.cli.options import (
+    CatalogOpt,
+    DatabaseOpt,
+    JsonOpt,
+    LLMFlags,
+    UsageError,
+    backend_options,
+    store_at,
+)
 from trainer.cli.practise import persona_voice
 
 users_app = typer.Typer(no_args_is_help=True, help="Manage the web app's users: reps and managers, in teams.")
 
 PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")]
-
-
-def _store(database_url: str | None):
-    from trainer.team.database import StoreError
-    from trainer.team.store import open_store
-
-    try:
-        return open_store(database_url)
-    except StoreError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def _new_password(from_stdin: bool) -> str:
@@ -54,7 +52,7 @@ def users_add(
     from trainer.team.database import StoreError
     from trainer.team.passwords import hash_password
 
-    store = _store(database_url)
+    store = store_at(database_url)
     try:
         user = store.add_user(name, role, team, hash_password(_new_password(password_stdin)))
     except StoreError as exc:
@@ -72,7 +70,7 @@ def users_passwd(
     from trainer.team.database import StoreError
     from trainer.team.passwords import hash_password
 
-    store = _store(database_url)
+    store = store_at(database_url)
     try:
         store.set_password(name, hash_password(_new_password(password_stdin)))
     except StoreError as exc:
@@ -83,7 +81,7 @@ def users_passwd(
 @users_app.command("list")
 def users_list(as_json: JsonOpt = False, database_url: DatabaseOpt = None) -> None:
     """List users with their role and team (never their passwords)."""
-    users = _store(database_url).users()
+    users = store_at(database_url).users()
     if as_json:
         emit([{"name": u.name, "role": u.role, "team": u.team} for u in users])
         return
@@ -111,7 +109,7 @@ def serve(
     from trainer.team.database import StoreError
 
     cat = load_catalog(catalog)
-    store = _store(database_url)
+    store = store_at(database_url)
     from trainer.web.server import launch
 
     try:

@@ -1,7 +1,8 @@
 """The database URL seam: one URL chooses both the store's connection and the LangGraph checkpointer.
 
-Moving from one SQLite file to a shared PostgreSQL server changes the URL, not the code that calls the
-store. The schema's migrations live here too, beside the connection they run on.
+`sqlite:///PATH` (the embedded default) or `postgresql://USER:PASSWORD@HOST:PORT/DB` (several app
+instances sharing one server, see `trainer.team.postgres`): moving between them changes the URL, not the
+code that calls the store. The schema's migrations live here too, beside the connection they run on.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,12 @@ from trainer.paths import data_dir
 
 class StoreError(ValueError):
     """A request the store cannot take (duplicate user, unknown id, bad URL); str() is for the user."""
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may be shown: any `user:password@` is cut, so no message or log carries a password."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rsplit('@', 1)[-1]}" if sep else url.rsplit("@", 1)[-1]
 
 
 def default_url() -> str:
@@ -64,10 +71,11 @@ class Database:
     """A database chosen by URL: opens store connections and builds the matching checkpointer."""
 
     url: str
+    pools: Any = field(default=None, repr=False, compare=False)  # PostgresPools for postgresql:// URLs
 
     @property
     def dialect(self) -> str:
-        return self.url.split(":", 1)[0]
+        return "postgresql" if self.pools is not None else self.url.split(":", 1)[0]
 
     @property
     def sqlite_path(self) -> Path:
@@ -75,9 +83,11 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Any]:
-        """One short-lived connection per unit of work: cheap for SQLite, pooled later for PostgreSQL."""
-        if self.dialect != "sqlite":
-            raise StoreError(f"{self.url.split('@')[-1]}: only sqlite:/// URLs are supported in this version")
+        """One unit of work in one transaction: a short-lived SQLite connection, or one from the pool."""
+        if self.pools is not None:
+            with self.pools.connect() as pg:
+                yield pg
+            return
         conn = sqlite3.connect(str(self.sqlite_path), timeout=30, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout = 30000")
@@ -88,10 +98,17 @@ class Database:
         finally:
             conn.close()
 
+    def lock_for_migration(self, conn: Any) -> None:
+        """Hold the schema for this transaction, so processes starting together migrate one at a time."""
+        if self.pools is not None:
+            self.pools.lock_for_migration(conn)
+        else:
+            conn.execute("BEGIN IMMEDIATE")
+
     def checkpointer(self) -> Any:
         """The LangGraph checkpointer living in the same database as the store."""
-        if self.dialect != "sqlite":
-            raise StoreError("postgresql:// needs langgraph-checkpoint-postgres; not in this version")
+        if self.pools is not None:
+            return self.pools.checkpointer()
         from langgraph.checkpoint.sqlite import SqliteSaver
 
         conn = sqlite3.connect(str(self.sqlite_path), timeout=30, check_same_thread=False)
@@ -116,6 +133,7 @@ def _private_sqlite_file(path: Path) -> None:
 
 
 def open_database(url: str | None = None) -> Database:
+    """The database a URL names; a PostgreSQL server is reached at once, so a bad URL fails here."""
     url = url or default_url()
     if url.startswith("sqlite:///"):
         db = Database(url)
@@ -124,5 +142,9 @@ def open_database(url: str | None = None) -> Database:
             conn.execute("PRAGMA journal_mode = WAL")  # readers never wait for the one writer
         return db
     if url.startswith(("postgresql://", "postgres://")):
-        raise StoreError(f"{url.split('@')[-1]}: PostgreSQL is planned; this version supports sqlite:///PATH")
-    raise StoreError(f"{url}: unknown database URL (use sqlite:///PATH)")
+        from trainer.team.postgres import PostgresPools
+
+        pools = PostgresPools(url)
+        pools.check()
+        return Database(url, pools)
+    raise StoreError(f"{safe_url(url)}: unknown database URL (use sqlite:///PATH or postgresql://...)")

@@ -2,14 +2,13 @@
 
 Rows are plain dataclasses and `Store` holds the queries; the database they run on comes from
 `trainer.team.database`. SQL here is plain and portable (text ids made in Python, `?` placeholders
-rewritten per dialect).
+rewritten for PostgreSQL by `trainer.team.postgres`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,7 +92,7 @@ _SESSION_SELECT = """SELECT s.*, sc.overall, sc.passed, sc.dimensions_json FROM 
     LEFT JOIN scores sc ON sc.session_id = s.id"""
 
 
-def _session(row: sqlite3.Row) -> SessionRow:
+def _session(row: Any) -> SessionRow:
     data = dict(row)
     dims = data.pop("dimensions_json", None)
     passed = data.pop("passed", None)
@@ -124,8 +123,8 @@ class Store:
     def migrate(self) -> int:
         """Apply any migrations not yet run; safe to call from several processes at start-up."""
         with self.db.connect() as conn:
+            self.db.lock_for_migration(conn)  # first: two instances starting at once must not both migrate
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            conn.execute("BEGIN IMMEDIATE")
             current = int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
             for version, statements in enumerate(MIGRATIONS, start=1):
                 if version <= current:
