@@ -189,9 +189,12 @@ def test_a_session_continues_after_the_app_process_is_killed_and_started_again(
     before = Sessions(catalog, checkpointer=store.db.checkpointer()).view(session_id)
     assert [t.speaker for t in before.turns].count("trainee") == 2
 
+    signed_in_before = dict(ravi.cookies)
     second, line = serve(data, db_url)
     try:
         url = url_of(line)
+        kept = Client(url, verbose=False, download_files=False, httpx_kwargs={"cookies": signed_in_before})
+        assert "ravi" in str(kept.predict(api_name="/load")[0])  # the sign-in outlived the process
         ravi = signed_in(url, "ravi")
         pick = ravi.predict(api_name="/unfinished")  # the Continue picker (the API leaves out layout)
         assert [value for _, value in pick["choices"]] == [session_id]

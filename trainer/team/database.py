@@ -60,6 +60,10 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE logins (
             token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, created_at TEXT NOT NULL)""",
     ],
+    [
+        # Values every app instance on this database must agree on (the sign-in cookie's name).
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ],
 ]
 
 

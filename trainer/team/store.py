@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -133,6 +133,14 @@ class Store:
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
         return len(MIGRATIONS)
+
+    def shared_value(self, key: str, make: Callable[[], str]) -> str:
+        """A value all instances on this database share: made by the first one to ask, then kept."""
+        with self.db.connect() as conn:
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, make())
+            )
+            return str(conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()[0])
 
     # -- users
 

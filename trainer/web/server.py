@@ -51,6 +51,33 @@ CACHE_LIFE = (3600, 3600)
 CSS = (Path(__file__).parent / "app.css").read_text(encoding="utf-8")
 
 
+class InstanceHeader:
+    """ASGI middleware: name the instance that answered (`X-Trainer-Instance`), when `$TRAINER_INSTANCE`
+    names it: behind a proxy, an operator (or a test) can see where a browser's requests are routed."""
+
+    def __init__(self, app: Any, name: str) -> None:
+        self.app, self.header = app, (b"x-trainer-instance", name.encode())
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def named(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), self.header]}
+            await send(message)
+
+        await self.app(scope, receive, named)
+
+
+def middleware() -> list[Middleware]:
+    """The address the throttle counts, and the instance's name when it runs behind a proxy."""
+    stack = [Middleware(RecordClientAddress)]
+    if name := os.environ.get("TRAINER_INSTANCE", "").strip():
+        stack.append(Middleware(InstanceHeader, name=name))
+    return stack
+
+
 def theme() -> gr.themes.Base:
     """Indigo on slate with system fonts: nothing is fetched from a font CDN."""
     system = ["Inter", "ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
@@ -180,7 +207,7 @@ def launch(
         # (StoredTokens' open_when_empty), and asks for sign-in from the moment the first is added.
         auth=login_check(store),
         auth_message=LOGIN_MESSAGE,
-        app_kwargs={"middleware": [Middleware(RecordClientAddress)]},  # the address the throttle counts
+        app_kwargs={"middleware": middleware()},
         max_file_size=MAX_TRANSCRIPT_BYTES,  # the only uploads are transcripts: refused at the door
         max_threads=CONCURRENCY,
         show_error=False,

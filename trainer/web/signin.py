@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import secrets
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
@@ -121,3 +122,6 @@ def keep_sign_ins_in_store(demo: Any, store: Store, local: bool, max_age: timede
     """Gradio's login tokens, kept in the store (see `StoredTokens`); `local` lets everyone in as the
     local practice user while no accounts exist; a sign-in lasts `max_age` (default: `session_max_age()`)."""
     demo.server_app.tokens = StoredTokens(store, open_when_empty=local, max_age=max_age)
+    # Gradio names its sign-in cookie after a random id per process; one id per database instead, so a
+    # sign-in holds after a restart and on every instance behind a proxy.
+    demo.server_app.cookie_id = store.shared_value("cookie_id", lambda: secrets.token_urlsafe(24))

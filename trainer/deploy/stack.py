@@ -1,0 +1,218 @@
+"""The whole scaled-out app on one machine: PostgreSQL, N `trainer serve` instances, nginx, one URL.
+
+`scripts/scale-out` runs `main()`. PostgreSQL is the server a URL names, or a throwaway cluster made for
+the run and removed after it. The database URL reaches the instances through their environment, never
+their command line (which every local user can read in `ps`), and is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from trainer.deploy.nginx import Nginx, NginxUnavailable, start_nginx
+from trainer.deploy.postgres_local import LocalPostgres, PostgresUnavailable, free_port, start_local_postgres
+from trainer.team.database import StoreError
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+START_TIMEOUT = 120.0  # seconds for one instance to answer
+
+
+class StackError(RuntimeError):
+    """The stack could not start; str() is one line for the user."""
+
+
+@dataclass
+class Instance:
+    port: int
+    process: subprocess.Popen[str]
+    log: Path
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing flushed, no goodbye."""
+        self.process.kill()
+        self.process.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.alive():
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class Stack:
+    url: str  # the proxy's URL: the one users open
+    database_url: str
+    instances: list[Instance]
+    nginx: Nginx
+    run_dir: Path
+    postgres: LocalPostgres | None = None  # the throwaway cluster, when we made one
+    _stopped: bool = field(default=False, repr=False)
+
+    def stop(self) -> None:
+        """Stop nginx, the instances and a throwaway PostgreSQL (deleting it); safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.nginx.stop()
+        for instance in self.instances:
+            instance.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _pump(stream: IO[str], log: IO[str]) -> None:
+    for line in stream:
+        log.write(line)
+        log.flush()
+
+
+def start_instance(database_url: str, run_dir: Path, n: int, extra: list[str] | None = None) -> Instance:
+    """One `trainer serve` on 127.0.0.1, output to `run_dir/instance-N.log`; returns once it answers."""
+    port = free_port()
+    log = run_dir / f"instance-{n}.log"
+    env = {**os.environ, "TRAINER_DATABASE_URL": database_url, "TRAINER_INSTANCE": f"instance-{n}"}
+    env["GRADIO_ANALYTICS_ENABLED"] = "False"
+    env.setdefault("TRAINER_DATA_DIR", str(run_dir / "data"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trainer", "serve", "--port", str(port), *(extra or [])],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    handle = log.open("a", encoding="utf-8")
+    threading.Thread(target=_pump, args=(process.stdout, handle), daemon=True).start()
+    instance = Instance(port, process, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if not instance.alive():
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise StackError(f"instance {n} exited: {tail[0]}")
+        try:
+            urllib.request.urlopen(f"http://{instance.address}/config", timeout=2).close()
+            return instance
+        except urllib.error.HTTPError:
+            return instance  # it answers (401 when sign-in is on)
+        except OSError:
+            time.sleep(0.2)
+    instance.stop()
+    raise StackError(f"instance {n} did not answer within {START_TIMEOUT:.0f} s (see {log})")
+
+
+def start_stack(
+    instances: int = 2,
+    database_url: str | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    serve_args: list[str] | None = None,
+) -> Stack:
+    """PostgreSQL (the URL's, or a throwaway one), migrated once, then the instances, then nginx."""
+    if instances < 1:
+        raise StackError("--instances: at least 1")
+    run_dir = Path(tempfile.mkdtemp(prefix="trainer-stack-"))
+    postgres = None
+    started: list[Instance] = []
+    try:
+        if database_url is None:
+            postgres = start_local_postgres()
+            database_url = postgres.url
+        if not database_url.startswith(("postgresql://", "postgres://")):
+            raise StackError(
+                "--database-url: several instances share one PostgreSQL server (postgresql://...)"
+            )
+        from trainer.team.store import open_store
+
+        store = open_store(database_url)  # migrate before the instances start, and check it is reachable
+        store.db.checkpointer()
+        if host not in LOCAL_HOSTS and store.user_count() == 0:
+            raise StackError(
+                f"--host {host}: the app would be reachable from other machines and no users exist; add one"
+                " with `trainer users add NAME --role manager --team T --database-url URL` first"
+            )
+        store.db.pools.close()
+        for n in range(1, instances + 1):
+            started.append(start_instance(database_url, run_dir, n, serve_args))
+        nginx = start_nginx(host, port or free_port(), [i.address for i in started], run_dir / "nginx")
+    except (StoreError, PostgresUnavailable, NginxUnavailable) as exc:
+        _cleanup(started, postgres)
+        raise StackError(str(exc)) from None
+    except BaseException:
+        _cleanup(started, postgres)
+        raise
+    return Stack(nginx.url, database_url, started, nginx, run_dir, postgres)
+
+
+def _cleanup(started: list[Instance], postgres: LocalPostgres | None) -> None:
+    for instance in started:
+        instance.stop()
+    if postgres is not None:
+        postgres.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scripts/scale-out",
+        description="Start PostgreSQL, N app instances and nginx in front of them; print one URL.",
+    )
+    parser.add_argument("--instances", type=int, default=2, help="app processes behind the proxy (default 2)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("TRAINER_DATABASE_URL"),
+        help="an existing PostgreSQL server (default: $TRAINER_DATABASE_URL, else a throwaway local cluster)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="where nginx listens (0.0.0.0: every interface)")
+    parser.add_argument("--port", type=int, default=8080, help="nginx's port (default 8080)")
+    args = parser.parse_args(argv)
+    try:
+        stack = start_stack(args.instances, args.database_url, args.host, args.port)
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    done = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: done.set())
+    where = "a throwaway PostgreSQL (deleted on exit)" if stack.postgres else "your PostgreSQL server"
+    print(f"Discovery Trainer is running at {stack.url}  ({args.instances} instances behind nginx, {where})")
+    print(f"logs: {stack.run_dir}  (Ctrl+C stops everything)", flush=True)
+    reported: set[int] = set()
+    try:
+        while not done.wait(1.0):
+            for n, instance in enumerate(stack.instances, start=1):
+                if not instance.alive() and n not in reported:
+                    reported.add(n)
+                    print(
+                        f"instance {n} stopped (exit {instance.process.returncode}); nginx routes around it"
+                    )
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
