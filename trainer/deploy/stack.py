@@ -90,8 +90,8 @@ def _pump(stream: IO[str], log: IO[str]) -> None:
         log.flush()
 
 
-def start_instance(database_url: str, run_dir: Path, n: int, extra: list[str] | None = None) -> Instance:
-    """One `trainer serve` on 127.0.0.1, output to `run_dir/instance-N.log`; returns once it answers."""
+def launch_instance(database_url: str, run_dir: Path, n: int, extra: list[str] | None = None) -> Instance:
+    """Start one `trainer serve` on 127.0.0.1, its output going to `run_dir/instance-N.log`."""
     port = free_port()
     log = run_dir / f"instance-{n}.log"
     env = {**os.environ, "TRAINER_DATABASE_URL": database_url, "TRAINER_INSTANCE": f"instance-{n}"}
@@ -108,21 +108,24 @@ def start_instance(database_url: str, run_dir: Path, n: int, extra: list[str] | 
     assert process.stdout is not None
     handle = log.open("a", encoding="utf-8")
     threading.Thread(target=_pump, args=(process.stdout, handle), daemon=True).start()
-    instance = Instance(port, process, log)
+    return Instance(port, process, log)
+
+
+def wait_until_answering(instance: Instance, n: int) -> None:
+    """Return once the instance answers HTTP; a crash or a silent start is a StackError naming its log."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if not instance.alive():
-            tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            tail = instance.log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise StackError(f"instance {n} exited: {tail[0]}")
         try:
             urllib.request.urlopen(f"http://{instance.address}/config", timeout=2).close()
-            return instance
+            return
         except urllib.error.HTTPError:
-            return instance  # it answers (401 when sign-in is on)
+            return  # it answers (401 when sign-in is on)
         except OSError:
             time.sleep(0.2)
-    instance.stop()
-    raise StackError(f"instance {n} did not answer within {START_TIMEOUT:.0f} s (see {log})")
+    raise StackError(f"instance {n} did not answer within {START_TIMEOUT:.0f} s (see {instance.log})")
 
 
 def start_stack(
@@ -156,8 +159,9 @@ def start_stack(
                 " with `trainer users add NAME --role manager --team T --database-url URL` first"
             )
         store.db.pools.close()
-        for n in range(1, instances + 1):
-            started.append(start_instance(database_url, run_dir, n, serve_args))
+        started.extend(launch_instance(database_url, run_dir, n, serve_args) for n in range(1, instances + 1))
+        for n, instance in enumerate(started, start=1):  # they start side by side, on every core
+            wait_until_answering(instance, n)
         nginx = start_nginx(host, port or free_port(), [i.address for i in started], run_dir / "nginx")
     except (StoreError, PostgresUnavailable, NginxUnavailable) as exc:
         _cleanup(started, postgres)
