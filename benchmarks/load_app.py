@@ -12,6 +12,15 @@ reps press Enter in the same instant. Both child processes end with this one, ho
     python benchmarks/load_app.py --burst         # the worst case: every turn sent at once
     python benchmarks/load_app.py --sessions 10 --turns 2 --delay 0.5 --think 1:2
     python benchmarks/load_app.py --sessions 2 --turns 1 --delay 0.05 --think 0:0   # smoke test, ~15 s
+
+With `--instances N` the app runs scaled out instead (see load_proxy.py): N `trainer serve` processes on a
+throwaway PostgreSQL behind nginx; one run prints saturation turns/s for 1 and N instances, a human-pace
+run through the proxy, and one with an instance killed mid-run (lost turns and sessions checked in the
+database).
+
+    python benchmarks/load_app.py --instances 2                       # ~3 minutes
+    python benchmarks/load_app.py --instances 2 --sessions 3 --turns 2 --saturate 4 --sat-turns 2 \
+        --delay 0.05 --think 0.2:0.4 --kill-after 0.3                   # smoke test, ~1 minute
 """
 
 from __future__ import annotations
@@ -21,7 +30,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,94 +38,13 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+from loadkit import LINES, Page, cpu_seconds, exit_with_parent, free_port, percentile, serve_model
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-REPLY = "That's a fair question. Honestly, the budget is what keeps me up at night right now."
-LINES = [
-    "Thanks for making time. What's taking most of your attention this quarter?",
-    "You mentioned the budget. What's driving that pressure?",
-    "What would a good outcome look like for you personally?",
-    "How would you know this quarter went well?",
-    "What happens if nothing changes?",
-    "Who else feels that pressure on your team?",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fake_model_server(delay: float) -> tuple[ThreadingHTTPServer, str]:
-    """An OpenAI-compatible /v1/chat/completions that waits `delay` seconds, then answers (or streams)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args) -> None:  # quiet
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-            time.sleep(delay)
-            usage = {"prompt_tokens": 200, "completion_tokens": 20, "total_tokens": 220}
-            if body.get("stream"):
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Connection", "close")
-                self.end_headers()
-                words = REPLY.split(" ")
-                for n, word in enumerate(words):
-                    piece = word if n == 0 else " " + word
-                    chunk = {
-                        "id": "x",
-                        "object": "chat.completion.chunk",
-                        "created": 0,
-                        "model": body.get("model", "fake"),
-                        "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
-                    }
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                # The reply is finished (a stream without a finish_reason is a cut one), then the usage.
-                done = {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-                final = {**chunk, "choices": [], "usage": usage}
-                self.wfile.write(f"data: {json.dumps(done)}\n\ndata: {json.dumps(final)}\n\n".encode())
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
-                self.close_connection = True
-                return
-            data = json.dumps(
-                {
-                    "id": "x",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": body.get("model", "fake"),
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": REPLY},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": usage,
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
 
 
 def model_voice(base_url: str):
@@ -126,59 +53,6 @@ def model_voice(base_url: str):
     from trainer.roleplay.llm_voice import LLMVoice
 
     return LLMVoice(OpenAIChatModel(base_url=base_url, api_key="not-needed", timeout=30), model="fake-1s")
-
-
-class Page:
-    """Gradio's queue protocol as the browser speaks it: join an event, read its result from the stream."""
-
-    def __init__(self, http: httpx.Client, fns: dict[str, int], session_hash: str) -> None:
-        self.http, self.fns, self.session_hash = http, fns, session_hash
-
-    def call(self, api_name: str, data: list) -> list:
-        body = {"data": data, "fn_index": self.fns[api_name], "session_hash": self.session_hash}
-        joined = self.http.post("queue/join", json={**body, "event_data": None, "trigger_id": None})
-        joined.raise_for_status()
-        event_id = joined.json()["event_id"]
-        with self.http.stream("GET", "queue/data", params={"session_hash": self.session_hash}) as stream:
-            for line in stream.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                message = json.loads(line[5:])
-                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
-                    output = message.get("output") or {}
-                    if not message.get("success"):
-                        raise RuntimeError(output.get("error") or "event failed")
-                    return output["data"]
-        raise RuntimeError("stream ended before the event completed")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc), to report the app's cost per turn."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def exit_with_parent() -> None:
-    """End this child process when the benchmark does, even if it was killed: its end closes our stdin."""
-
-    def watch() -> None:
-        sys.stdin.read()
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def serve_model(delay: float) -> None:
-    """The model server, in its own process as a real one would be; prints its URL, then waits."""
-    exit_with_parent()
-    _, base_url = fake_model_server(delay)
-    print(base_url, flush=True)
-    threading.Event().wait()
 
 
 def serve(base_url: str) -> None:
@@ -213,6 +87,14 @@ def main() -> int:
         "--think", default="3:8", help="MIN:MAX seconds a rep reads the reply and types the next question"
     )
     parser.add_argument("--burst", action="store_true", help="no pauses: all reps send each turn at once")
+    parser.add_argument("--instances", type=int, help="scale out: N instances behind nginx on PostgreSQL")
+    parser.add_argument(
+        "--saturate", type=int, default=60, help="with --instances: reps in the saturation runs"
+    )
+    parser.add_argument("--sat-turns", type=int, default=8, help="with --instances: turns per saturation rep")
+    parser.add_argument(
+        "--kill-after", type=float, default=8.0, help="with --instances: seconds in that instance 1 is killed"
+    )
     parser.add_argument("--serve", metavar="MODEL_URL", help=argparse.SUPPRESS)
     parser.add_argument("--model-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -261,6 +143,10 @@ def main() -> int:
         signal.signal(signum, stop)
     try:
         base_url = start("model server", "--model-server", "--delay", str(args.delay))
+        if args.instances:
+            from load_proxy import run_scale_out
+
+            return run_scale_out(args, base_url)
         url = start("app", "--serve", base_url)
         return load(args, url, base_url, app_pid=children[-1].pid)
     finally:

@@ -1,0 +1,283 @@
+"""`load_app.py --instances N`: the app scaled out (N `trainer serve` processes on one PostgreSQL, behind
+nginx, as `scripts/scale-out` starts them), measured in one run:
+
+1. saturation with 1 instance, then with N: reps send turns with no pause; turns/s and p95;
+2. N instances at a human pace: p95 against the model's delay, errors;
+3. N instances at a human pace with instance 1 killed (SIGKILL) mid-run: each rep whose page dies reloads
+   (a new page: load, its unfinished session, resume) and goes on, re-sending the one turn in flight
+   only if the database does not have it; afterwards the database is checked for lost turns and sessions.
+
+Every rep signs in as their own user through nginx, so sticky routing and shared sign-ins are exercised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import httpx
+from loadkit import LINES, Page, cpu_seconds, percentile
+
+PASSWORD = "load-test-password"
+RECOVER_WITHIN = 60.0  # seconds a rep keeps reloading after its instance died
+
+
+@dataclass
+class Rep:
+    """What one simulated rep did, as the rep saw it."""
+
+    user: str
+    confirmed: int = 0  # turns the rep knows the app kept: answered, or found on reload
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    moved: bool = False  # its page died and it continued on another instance
+    resent: int = 0  # turns sent again after a reload because the database did not have them
+    started: bool = False
+
+
+@dataclass
+class Phase:
+    reps: list[Rep]
+    wall: float  # seconds from the moment every rep was in a session to the last turn
+    cpu_ms_per_turn: float
+
+    @property
+    def latencies(self) -> list[float]:
+        return [x for r in self.reps for x in r.latencies]
+
+    @property
+    def errors(self) -> int:
+        return sum(len(r.errors) for r in self.reps)
+
+    @property
+    def turns_per_s(self) -> float:
+        return len(self.latencies) / self.wall if self.wall else 0.0
+
+
+def sign_in(http: httpx.Client, url: str, user: str) -> dict[str, int]:
+    """Sign in through the proxy (the cookie jar keeps the sign-in and the route); returns the API's ids."""
+    answer = http.post(url + "login", data={"username": user, "password": PASSWORD})
+    answer.raise_for_status()
+    config = http.get(url + "config")
+    config.raise_for_status()
+    return {d.get("api_name"): d["id"] for d in config.json()["dependencies"]}
+
+
+def reload(http: httpx.Client, fns: dict[str, int]) -> tuple[Page, int]:
+    """A new page on whatever instance the proxy picks: its only unfinished session, resumed; returns
+    the page and how many rep turns the database holds."""
+    page = Page(http, fns, uuid.uuid4().hex)
+    page.call("load", [])
+    picker = page.call("unfinished", [])[1]  # [the box, the picker]
+    choices = picker.get("choices") or []
+    if len(choices) != 1:
+        raise RuntimeError(f"expected one unfinished session after reload, found {len(choices)}")
+    chat = page.call("resume", [choices[0][1]])[1]  # [the session state, the chat, ...]
+    return page, sum(1 for m in chat if m.get("role") == "user")
+
+
+def play(url: str, rep: Rep, turns: int, think: tuple[float, float], barrier: threading.Barrier, seed: int):
+    """One browser tab: sign in, start, then `turns` turns; after a failure, reload and go on."""
+    with httpx.Client(base_url=url + "gradio_api/", timeout=120) as http:
+        try:
+            http.get(url)  # the page itself: nginx hands out the route cookie
+            fns = sign_in(http, url, rep.user)
+            page = Page(http, fns, uuid.uuid4().hex)
+            page.call("load", [])
+            page.call("start", ["s:vp_budget_review", "Training"])
+            rep.started = True
+        except Exception as exc:
+            rep.errors.append(f"start: {exc}")
+            barrier.abort()
+            return
+        barrier.wait()
+        pause = random.Random(seed)
+        for turn in range(turns):
+            time.sleep(pause.uniform(*think))
+            line = LINES[turn % len(LINES)]
+            began = time.perf_counter()
+            try:
+                page.call("send", [line, None, "Training"])
+                rep.confirmed += 1
+                rep.latencies.append(time.perf_counter() - began)
+                continue
+            except Exception as exc:
+                rep.errors.append(f"turn {turn + 1}: {str(exc)[:120]}")
+            page = recover(http, fns, rep, line)
+            if page is None:
+                return
+
+
+def recover(http: httpx.Client, fns: dict[str, int], rep: Rep, line: str) -> Page | None:
+    """Reload until a live instance has the session; re-send the turn in flight only if it was not kept."""
+    deadline = time.monotonic() + RECOVER_WITHIN
+    while time.monotonic() < deadline:
+        try:
+            page, stored = reload(http, fns)
+            rep.moved = True
+            if stored <= rep.confirmed:
+                page.call("send", [line, None, "Training"])
+                rep.resent += 1
+            rep.confirmed += 1
+            return page
+        except Exception:
+            time.sleep(0.5)
+    rep.errors.append("gave up: no instance took the session back")
+    return None
+
+
+def run_phase(
+    url: str,
+    users: list[str],
+    turns: int,
+    think: tuple[float, float],
+    pids: list[int],
+    kill: tuple[float, object] | None = None,
+) -> Phase:
+    """Every rep plays at once; `kill` = (seconds after all reps are in a session, what to call then)."""
+    reps = [Rep(u) for u in users]
+    marks: list[float] = []
+    chatting = threading.Event()
+
+    def all_in() -> None:
+        marks.extend([sum(cpu_seconds(p) for p in pids), time.perf_counter()])
+        chatting.set()
+
+    barrier = threading.Barrier(len(reps), action=all_in)
+    if kill is not None:
+        after, strike = kill
+
+        def killer() -> None:
+            if chatting.wait(timeout=600):
+                time.sleep(after)
+                strike()  # type: ignore[operator]
+
+        threading.Thread(target=killer, daemon=True).start()
+    with ThreadPoolExecutor(max_workers=len(reps)) as pool:
+        list(pool.map(lambda a: play(url, a[1], turns, think, barrier, a[0]), enumerate(reps)))
+    wall = time.perf_counter() - marks[1] if marks else 0.0
+    alive = [p for p in pids if os.path.exists(f"/proc/{p}")]
+    cpu = sum(cpu_seconds(p) for p in alive) - marks[0] if marks and len(alive) == len(pids) else 0.0
+    turns_done = sum(len(r.latencies) for r in reps)
+    return Phase(reps, wall, 1000 * cpu / turns_done if turns_done and cpu > 0 else float("nan"))
+
+
+def stored_turns(database_url: str, users: list[str]) -> dict[str, int | None]:
+    """Rep turns the database holds per user's session (None: no session stored)."""
+    from trainer.catalog import load_catalog
+    from trainer.roleplay.session import Sessions
+    from trainer.team.store import open_store
+
+    catalog = load_catalog()
+    store = open_store(database_url)
+    sessions = Sessions(catalog, checkpointer=store.db.checkpointer())
+    held: dict[str, int | None] = {}
+    for user in users:
+        rows = store.sessions_of([user])
+        held[user] = sum(t.speaker == "trainee" for t in sessions.view(rows[-1].id).turns) if rows else None
+    store.db.pools.close()
+    return held
+
+
+def add_users(database_url: str, users: list[str]) -> None:
+    from trainer.team.passwords import hash_password
+    from trainer.team.store import open_store
+
+    store = open_store(database_url)
+    hashed = hash_password(PASSWORD)
+    for user in users:
+        store.add_user(user, "rep", "load", hashed)
+    store.db.pools.close()
+
+
+def summary(phase: Phase) -> str:
+    lat = phase.latencies
+    if not lat:
+        return f"no turns answered, errors {phase.errors}"
+    return (
+        f"{phase.turns_per_s:.1f} turns/s, p50 {statistics.median(lat):.2f} s,"
+        f" p95 {percentile(lat, 0.95):.2f} s, errors {phase.errors},"
+        f" app CPU per turn {phase.cpu_ms_per_turn:.0f} ms"
+    )
+
+
+def run_scale_out(args: argparse.Namespace, base_url: str) -> int:
+    """All phases in one run; 1 when a turn went unanswered outside the kill phase, or data was lost."""
+    from trainer.deploy.postgres_local import start_local_postgres
+    from trainer.deploy.stack import start_stack
+
+    os.environ.update(
+        {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "not-needed", "TRAINER_VOICE_MODEL": "fake-1s"}
+    )
+    low, high = (float(x) for x in args.think.split(":"))
+    counts = sorted({1, args.instances})
+    postgres = start_local_postgres()
+    failed = False
+    print(
+        f"scale-out on {os.cpu_count()} cores: nginx, PostgreSQL (throwaway),"
+        f" instances {' then '.join(map(str, counts))}; model server {args.delay:.2f} s per reply"
+    )
+    try:
+        saturation: dict[int, Phase] = {}
+        for n in counts:
+            users = [f"sat{n}-{i}" for i in range(args.saturate)]
+            add_users(postgres.url, users)
+            stack = start_stack(n, postgres.url)
+            try:
+                pids = [i.process.pid for i in stack.instances]
+                warm = [f"warm{n}-{i}" for i in range(n * 2)]
+                add_users(postgres.url, warm)
+                run_phase(stack.url, warm, 1, (0.0, 0.0), pids)  # first turns pay one-off costs
+                saturation[n] = run_phase(stack.url, users, args.sat_turns, (0.0, 0.0), pids)
+            finally:
+                stack.stop()
+            print(f"saturation, {n} instance(s), {args.saturate} reps x {args.sat_turns} turns, no pauses: "
+                  + summary(saturation[n]))  # fmt: skip
+            failed |= saturation[n].errors > 0
+        if len(counts) > 1:
+            ratio = saturation[counts[-1]].turns_per_s / max(saturation[1].turns_per_s, 1e-9)
+            print(f"turns/s at saturation, {counts[-1]} instances vs 1: {ratio:.2f}x")
+
+        n = args.instances
+        phases = [("human pace", False)] + ([("human pace, instance 1 killed", True)] if n > 1 else [])
+        for label, kill in phases:
+            tag = "k" if kill else "h"
+            users = [f"{tag}{n}-{i}" for i in range(args.sessions)]
+            add_users(postgres.url, users)
+            stack = start_stack(n, postgres.url)
+            try:
+                pids = [i.process.pid for i in stack.instances]
+                warm = [f"warm{tag}{n}-{i}" for i in range(n * 2)]
+                add_users(postgres.url, warm)
+                run_phase(stack.url, warm, 1, (0.0, 0.0), pids)
+                strike = (args.kill_after, stack.instances[0].kill) if kill else None
+                phase = run_phase(stack.url, users, args.turns, (low, high), pids, kill=strike)
+            finally:
+                stack.stop()
+            held = stored_turns(postgres.url, users)
+            lost_sessions = sum(1 for r in phase.reps if r.started and held[r.user] is None)
+            lost_turns = sum(max(0, r.confirmed - (held[r.user] or 0)) for r in phase.reps)
+            extra = sum(max(0, (held[r.user] or 0) - r.confirmed) for r in phase.reps)
+            pace = f"{args.sessions} reps x {args.turns} turns, pauses {low:g}-{high:g} s"
+            print(f"{label}, {n} instance(s), {pace}: {summary(phase)}")
+            if kill:
+                moved = [r for r in phase.reps if r.moved]
+                print(
+                    f"  killed {args.kill_after:g} s in: reps moved {len(moved)},"
+                    f" all finished {all(r.confirmed == args.turns for r in phase.reps)},"
+                    f" turns re-sent {sum(r.resent for r in moved)}, stored turns lost {lost_turns},"
+                    f" sessions lost {lost_sessions}, turns stored twice {extra}"
+                )
+            else:
+                failed |= phase.errors > 0
+            failed |= lost_turns > 0 or lost_sessions > 0 or extra > 0
+    finally:
+        postgres.stop()
+    return 1 if failed else 0

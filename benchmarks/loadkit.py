@@ -1,0 +1,149 @@
+"""What the load benchmarks share: a fake OpenAI-compatible model server with a fixed delay, Gradio's queue
+protocol as a browser speaks it, and the CPU and percentile helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+REPLY = "That's a fair question. Honestly, the budget is what keeps me up at night right now."
+LINES = [
+    "Thanks for making time. What's taking most of your attention this quarter?",
+    "You mentioned the budget. What's driving that pressure?",
+    "What would a good outcome look like for you personally?",
+    "How would you know this quarter went well?",
+    "What happens if nothing changes?",
+    "Who else feels that pressure on your team?",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fake_model_server(delay: float) -> tuple[ThreadingHTTPServer, str]:
+    """An OpenAI-compatible /v1/chat/completions that waits `delay` seconds, then answers (or streams)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            time.sleep(delay)
+            usage = {"prompt_tokens": 200, "completion_tokens": 20, "total_tokens": 220}
+            if body.get("stream"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                words = REPLY.split(" ")
+                for n, word in enumerate(words):
+                    piece = word if n == 0 else " " + word
+                    chunk = {
+                        "id": "x",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": body.get("model", "fake"),
+                        "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                    }
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                # The reply is finished (a stream without a finish_reason is a cut one), then the usage.
+                done = {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                final = {**chunk, "choices": [], "usage": usage}
+                self.wfile.write(f"data: {json.dumps(done)}\n\ndata: {json.dumps(final)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            data = json.dumps(
+                {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body.get("model", "fake"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": REPLY},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": usage,
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+class Page:
+    """Gradio's queue protocol as the browser speaks it: join an event, read its result from the stream."""
+
+    def __init__(self, http: httpx.Client, fns: dict[str, int], session_hash: str) -> None:
+        self.http, self.fns, self.session_hash = http, fns, session_hash
+
+    def call(self, api_name: str, data: list) -> list:
+        body = {"data": data, "fn_index": self.fns[api_name], "session_hash": self.session_hash}
+        joined = self.http.post("queue/join", json={**body, "event_data": None, "trigger_id": None})
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        with self.http.stream("GET", "queue/data", params={"session_hash": self.session_hash}) as stream:
+            for line in stream.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                    output = message.get("output") or {}
+                    if not message.get("success"):
+                        raise RuntimeError(output.get("error") or "event failed")
+                    return output["data"]
+        raise RuntimeError("stream ended before the event completed")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), to report the app's cost per turn."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def exit_with_parent() -> None:
+    """End this child process when the benchmark does, even if it was killed: its end closes our stdin."""
+
+    def watch() -> None:
+        sys.stdin.read()
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def serve_model(delay: float) -> None:
+    """The model server, in its own process as a real one would be; prints its URL, then waits."""
+    exit_with_parent()
+    _, base_url = fake_model_server(delay)
+    print(base_url, flush=True)
+    threading.Event().wait()
