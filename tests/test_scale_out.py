@@ -96,3 +96,21 @@ def test_the_stack_refuses_a_sqlite_url(tmp_path, nginx):
 def test_the_stack_refuses_a_public_proxy_while_no_users_exist(database_url, nginx):
     with pytest.raises(StackError, match="no users exist"):
         start_stack(instances=1, database_url=database_url, host="0.0.0.0")
+
+
+def test_the_compose_file_fills_the_same_placeholders_in_the_same_nginx_config():
+    """deploy/compose.yaml runs the config scripts/scale-out uses; every placeholder it has gets a value."""
+    import re
+
+    import yaml
+
+    from tests.conftest import ROOT
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+    assert set(compose["services"]) == {"db", "app", "nginx"}
+    nginx_service = compose["services"]["nginx"]
+    assert "./nginx.conf:/etc/nginx/trainer.conf.in:ro" in nginx_service["volumes"]
+    filled = set(re.findall(r"s\|(@[A-Z_]+@)\|", " ".join(nginx_service["command"])))
+    body = [line for line in (ROOT / "deploy" / "nginx.conf").read_text().splitlines() if "#" not in line]
+    assert filled == set(re.findall(r"@[A-Z_]+@", "\n".join(body)))
+    assert "db_password" in compose["secrets"] and "PASSWORD" not in str(compose["services"]["app"])
