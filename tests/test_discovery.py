@@ -16,6 +16,7 @@ from trainer.rubrics import builtin_rubrics
 from trainer.schema import Assessment, Turn
 
 BLIND = ROOT / "evals" / "blind"
+ACKS = builtin_rubrics().acknowledgements
 
 
 def probe(
@@ -77,6 +78,39 @@ def test_a_what_question_the_grader_calls_closed_is_still_heard_as_a_probe(catal
     yes_no = probe("problem", "closed", text="Is the review hard this year?")
     _, plan = step(catalog, initial_state(catalog.persona("cost_cutting_vp")), yes_no)
     assert plan.parts[0].key == "closed_question"
+
+
+def test_a_one_fact_question_gets_a_brief_true_answer_once_and_never_a_bare_yes(sessions):
+    view = sessions.start("vp_budget_review", seed=1)
+    lines = [
+        "How many people are on your team?",  # a fact anyone may know
+        "How much do you need to take out?",  # a fact of a layer still shut: a guarded, relevant reply
+        "How many people are on your team again?",  # asked again: said once, then "as I said"
+        "Is the review at nine?",  # a real yes/no question: a short answer
+    ]
+    replies = []
+    for line in lines:
+        view = sessions.send(view.id, line)
+        replies.append(view.last_reply)
+    assert replies[0] == "About forty people. Half of them are contractors."
+    persona = sessions.catalog.persona("cost_cutting_vp")
+    assert "Twelve percent" not in replies[1] and replies[1] not in persona.reactions.closed_question
+    assert replies[2] in ACKS["asked_again"]
+    assert replies[3] in persona.reactions.closed_question
+    opened = sessions.send(view.id, "What's really driving the push on supplier costs?")
+    assert opened.state.unlocked == ["budget_edge"]
+    assert sessions.send(view.id, "How much is the target?").last_reply == "Twelve percent, by December."
+
+
+def test_a_fact_naming_an_unknown_layer_is_refused_by_validate(tmp_path):
+    catalog = tmp_path / "cat"
+    (catalog / "personas").mkdir(parents=True)
+    text = (ROOT / "personas" / "cost_cutting_vp.yaml").read_text(encoding="utf-8")
+    (catalog / "personas" / "cost_cutting_vp.yaml").write_text(
+        text.replace("layer: budget_edge", "layer: no_such_layer", 1), encoding="utf-8"
+    )
+    result = cli("validate", "--catalog", str(catalog))
+    assert result.returncode == 2 and "facts" in result.stderr and "no_such_layer" in result.stderr
 
 
 @pytest.mark.parametrize(

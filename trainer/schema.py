@@ -72,6 +72,18 @@ class HiddenLayer(Strict):
     _lines = field_validator("reveal")(_non_empty_lines)
 
 
+class Fact(Strict):
+    """A plain fact the persona gives when asked for it in so many words ("How many people report to you?").
+
+    A one-fact question deserves a brief, true answer rather than "Yes." or "More or less."; facts are
+    what anyone may know, or, with `layer`, what the persona says only once that layer is open.
+    """
+
+    says: str = Field(min_length=1, description="The persona's brief answer, first person, one sentence.")
+    about: list[str] = Field(min_length=1, description="Words a question asking for it uses (team, budget).")
+    layer: str | None = Field(default=None, description="Only once this hidden layer is open.")
+
+
 class Reactions(Strict):
     """Authored lines, one list per trainee move; the offline engine speaks only from these."""
 
@@ -135,6 +147,7 @@ class Persona(Strict):
     opening: Lines
     public: Lines = Field(description="What anyone may know.")
     hidden: list[HiddenLayer] = Field(min_length=1)
+    facts: list[Fact] = Field(default_factory=list, description="Brief answers to one-fact questions.")
     reactions: Reactions
     patience: float = Field(gt=0, le=20, description="Pitching tolerated before they end the meeting.")
     start_trust: int = Field(default=20, ge=0, le=100)
@@ -153,6 +166,9 @@ class Persona(Strict):
         dupes = {i for i in ids if ids.count(i) > 1}
         if dupes:
             raise ValueError(f"hidden layer ids repeat: {', '.join(sorted(dupes))}")
+        for n, fact in enumerate(self.facts):
+            if fact.layer is not None and fact.layer not in ids:
+                raise ValueError(f"facts.{n}.layer: unknown layer id {fact.layer!r}")
         for n, layer in enumerate(self.hidden):
             for req in layer.unlock.requires:
                 if req not in ids:

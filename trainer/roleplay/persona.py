@@ -6,6 +6,7 @@ should do next (react, reveal a layer, drop a hint, raise a challenge). Voices o
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -25,7 +26,15 @@ LAYER_FOR_DEPTH = {
 }
 
 PartKind = Literal[
-    "reaction", "reveal", "hint", "elaborate", "challenge", "challenge_passed", "challenge_failed"
+    "reaction",
+    "reveal",
+    "hint",
+    "elaborate",
+    "fact",
+    "ack",  # a short line any persona may say (rubrics/acknowledgements.yaml), keyed by its tone
+    "challenge",
+    "challenge_passed",
+    "challenge_failed",
 ]
 
 
@@ -176,8 +185,8 @@ def advance(
         pass  # the challenge's failed line is the whole reaction
     elif move == "pitch":
         plan.add("reaction", "pitched")
-    elif move == "closed_question" and not asks_for_more(assessment):
-        plan.add("reaction", "closed_question")
+    elif move == "closed_question" and _answer_closed(persona, new, assessment, plan):
+        pass
     elif move == "off_topic":
         plan.add("reaction", "off_topic")
     else:
@@ -194,6 +203,9 @@ def advance(
 
 
 _WH = frozenset(["what", "how", "why", "where", "who", "which", "when"])
+# "How much is the target?" wants a number: with a fact that fits, the fact, whatever depth it touches.
+_QUANTITY = re.compile(r"\bhow (?:many|much|long|big|often)\b")
+_QUESTION_WORDS = _WH | {"many", "much", "do", "does", "did", "is", "are", "the", "you", "your", "a", "an"}
 
 
 def asks_for_more(assessment: Assessment) -> bool:
@@ -206,6 +218,71 @@ def asks_for_more(assessment: Assessment) -> bool:
         and assessment.depth in LAYER_FOR_DEPTH
         and any(word.strip(",.?;:") in _WH for word in asked)
     )
+
+
+def _answer_closed(persona: Persona, state: PersonaState, assessment: Assessment, plan: ReplyPlan) -> bool:
+    """Plan the reply to a closed question; False when it is heard as a probe (`asks_for_more`) instead.
+
+    A question asking for one fact gets the fact, a yes/no question a short answer, and a one-fact
+    question the persona has no line for (or has answered) a short "I'd have to check" / "as I said".
+    """
+    asked, words = _asked_words(assessment)
+    fact, score = _best_fact(persona, state, assessment, said=False)
+    _, said_score = _best_fact(persona, state, assessment, said=True)
+    if asks_for_more(assessment) and not (fact is not None and _QUANTITY.search(asked)):
+        return False  # "who else feels it?" probes a depth: heard as an invitation to talk, not a quiz
+    if fact is not None and score >= said_score:
+        plan.add("fact", str(fact))
+    elif not words & _WH:
+        plan.add("reaction", "closed_question")
+    else:
+        plan.add("ack", "asked_again" if said_score > score else "no_figure")
+    return True
+
+
+def fact_key(index: int) -> str:
+    """The key a fact is kept under in `used_lines` once said (each fact is one line)."""
+    return f"fact:{index}:0"
+
+
+def _asked_words(assessment: Assessment) -> tuple[str, set[str]]:
+    asked = (question_sentence(assessment.text) or "").lower()
+    return asked, {w.strip(',.?;:!"()') for w in asked.replace("'", " ").split()}
+
+
+def wh_question(assessment: Assessment) -> bool:
+    """The question asks what, how, who, which, when, where or why: it wants words, not a yes or no."""
+    return bool(_asked_words(assessment)[1] & _WH)
+
+
+def fact_for(persona: Persona, state: PersonaState, assessment: Assessment, said: bool = False) -> int | None:
+    """The persona's fact a one-fact wh-question asks for ("How big is the team?"), if it knows one it may
+    tell and has not said yet (`said`: one it has already said): the one sharing most words with it."""
+    return _best_fact(persona, state, assessment, said)[0]
+
+
+def _best_fact(
+    persona: Persona, state: PersonaState, assessment: Assessment, said: bool
+) -> tuple[int | None, int]:
+    asked, words = _asked_words(assessment)
+    if assessment.focus != "customer" or not words & _WH:
+        return None, 0
+    words -= _QUESTION_WORDS  # "how many" asks for a fact; which one, the other words say
+    best, best_score = None, 0
+    for index, fact in enumerate(persona.facts):
+        if (fact_key(index) in state.used_lines) != said or (fact.layer and fact.layer not in state.unlocked):
+            continue
+        score = sum(1 for term in fact.about if _mentions(asked, words, term.lower()))
+        if score > best_score:
+            best, best_score = index, score
+    return best, best_score
+
+
+def _mentions(text: str, words: set[str], term: str) -> bool:
+    """A one-word term matches a word of the question (plural or not); a phrase matches as written."""
+    if " " in term:
+        return term in text
+    return term in words or term + "s" in words or (term.endswith("s") and term[:-1] in words)
 
 
 def probed(candidates: list[HiddenLayer], state: PersonaState, assessment: Assessment) -> list[HiddenLayer]:

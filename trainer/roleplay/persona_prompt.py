@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trainer.llm.seam import Message
-from trainer.prompts import prompt_data, prompt_file, render
+from trainer.prompts import prompt_data, prompt_file, prompts_root, render
 from trainer.roleplay.persona import ReplyPart, ReplyPlan
 from trainer.schema import Persona, PersonaState, Scenario, Turn
 
@@ -39,9 +39,15 @@ def persona_system(persona: Persona, scenario: Scenario, root: Path) -> str:
 def part_direction(persona: Persona, part: ReplyPart, line: str, root: Path) -> str:
     """One plan part as an instruction; a reveal names the layer being opened now, a hint only its line."""
     table = prompt_data(prompt_file(root, "persona_parts.yaml"))
+    if not _has(table, part):  # a catalog's own file from before this part existed: the built-in wording
+        table = prompt_data(prompts_root() / "persona_parts.yaml")
     template = table["reaction"][part.key] if part.kind == "reaction" else table[part.kind]
     fact = persona.layer(part.key).fact.strip() if part.kind == "reveal" else ""
     return str(template).replace("{line}", f'"{line}"').replace("{fact}", fact)
+
+
+def _has(table: dict, part: ReplyPart) -> bool:
+    return part.key in (table.get("reaction") or {}) if part.kind == "reaction" else part.kind in table
 
 
 def _patience(share: float) -> str:

@@ -47,6 +47,10 @@ def authored_lines(persona: Persona, part: ReplyPart) -> list[str]:
     """The persona's own lines for one part of a plan."""
     if part.kind == "reaction":
         return list(getattr(persona.reactions, part.key))
+    if part.kind == "fact":
+        return [persona.facts[int(part.key)].says]
+    if part.kind == "ack":  # the shared lines come with the request; a rubric folder without them: these
+        return list(persona.reactions.closed_question)
     if part.kind in ("reveal", "hint", "elaborate"):
         layer = persona.layer(part.key)
         return list({"reveal": layer.reveal, "hint": layer.hints}.get(part.kind, layer.elaborate))
@@ -95,9 +99,11 @@ def plan_lines(request: VoiceRequest) -> list[tuple[ReplyPart, str, str]]:
     seed = f"{request.seed}:{request.turn_number}"
     for part in request.plan.parts:
         lines = authored_lines(request.persona, part)
+        prefix = f"{part.kind}:{part.key}"
+        if part.kind == "ack" and request.acknowledgements.get(part.key):
+            lines = list(request.acknowledgements[part.key])
         if not lines:
             continue
-        prefix = f"{part.kind}:{part.key}"
         if _spent(lines, prefix, used):
             if part.kind == "hint":
                 continue  # every hint was given: better left out than said again
