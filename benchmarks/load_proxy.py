@@ -97,7 +97,11 @@ def play(url: str, rep: Rep, turns: int, think: tuple[float, float], barrier: th
             rep.errors.append(f"start: {exc}")
             barrier.abort()
             return
-        barrier.wait()
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            rep.errors.append("start: another rep could not start, so the phase was abandoned")
+            return
         pause = random.Random(seed)
         for turn in range(turns):
             time.sleep(pause.uniform(*think))
@@ -198,6 +202,13 @@ def add_users(database_url: str, users: list[str]) -> None:
 
 
 def summary(phase: Phase) -> str:
+    """One line of figures, and the first errors on lines of their own."""
+    errors = [e for r in phase.reps for e in r.errors]
+    first = sorted(errors, key=lambda e: "abandoned" in e)[:3]  # the cause before its consequences
+    return _figures(phase) + "".join(f"\n    {e}" for e in first)
+
+
+def _figures(phase: Phase) -> str:
     lat = phase.latencies
     if not lat:
         return f"no turns answered, errors {phase.errors}"
@@ -208,10 +219,33 @@ def summary(phase: Phase) -> str:
     )
 
 
+def measured(
+    database_url: str,
+    instances: int,
+    users: list[str],
+    turns: int,
+    think: tuple[float, float],
+    kill_after=None,
+) -> Phase:
+    """A fresh stack of `instances` on the database, warmed by a few throwaway reps, then the phase;
+    with `kill_after`, instance 1 is killed that many seconds after every rep is in a session."""
+    from trainer.deploy.stack import start_stack
+
+    warm = [f"warm-{users[0]}-{i}" for i in range(instances * 2)]
+    add_users(database_url, users + warm)
+    stack = start_stack(instances, database_url)
+    try:
+        pids = [i.process.pid for i in stack.instances]
+        run_phase(stack.url, warm, 1, (0.0, 0.0), pids)  # first turns pay one-off costs
+        strike = (kill_after, stack.instances[0].kill) if kill_after is not None else None
+        return run_phase(stack.url, users, turns, think, pids, kill=strike)
+    finally:
+        stack.stop()
+
+
 def run_scale_out(args: argparse.Namespace, base_url: str) -> int:
     """All phases in one run; 1 when a turn went unanswered outside the kill phase, or data was lost."""
     from trainer.deploy.postgres_local import start_local_postgres
-    from trainer.deploy.stack import start_stack
 
     os.environ.update(
         {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "not-needed", "TRAINER_VOICE_MODEL": "fake-1s"}
@@ -228,49 +262,31 @@ def run_scale_out(args: argparse.Namespace, base_url: str) -> int:
         saturation: dict[int, Phase] = {}
         for n in counts:
             users = [f"sat{n}-{i}" for i in range(args.saturate)]
-            add_users(postgres.url, users)
-            stack = start_stack(n, postgres.url)
-            try:
-                pids = [i.process.pid for i in stack.instances]
-                warm = [f"warm{n}-{i}" for i in range(n * 2)]
-                add_users(postgres.url, warm)
-                run_phase(stack.url, warm, 1, (0.0, 0.0), pids)  # first turns pay one-off costs
-                saturation[n] = run_phase(stack.url, users, args.sat_turns, (0.0, 0.0), pids)
-            finally:
-                stack.stop()
+            saturation[n] = measured(postgres.url, n, users, args.sat_turns, (0.0, 0.0))
             print(f"saturation, {n} instance(s), {args.saturate} reps x {args.sat_turns} turns, no pauses: "
                   + summary(saturation[n]))  # fmt: skip
             failed |= saturation[n].errors > 0
-        if len(counts) > 1:
+        if len(counts) > 1 and all(saturation[n].turns_per_s for n in counts):
             ratio = saturation[counts[-1]].turns_per_s / max(saturation[1].turns_per_s, 1e-9)
             print(f"turns/s at saturation, {counts[-1]} instances vs 1: {ratio:.2f}x")
 
         n = args.instances
-        phases = [("human pace", False)] + ([("human pace, instance 1 killed", True)] if n > 1 else [])
-        for label, kill in phases:
-            tag = "k" if kill else "h"
-            users = [f"{tag}{n}-{i}" for i in range(args.sessions)]
-            add_users(postgres.url, users)
-            stack = start_stack(n, postgres.url)
-            try:
-                pids = [i.process.pid for i in stack.instances]
-                warm = [f"warm{tag}{n}-{i}" for i in range(n * 2)]
-                add_users(postgres.url, warm)
-                run_phase(stack.url, warm, 1, (0.0, 0.0), pids)
-                strike = (args.kill_after, stack.instances[0].kill) if kill else None
-                phase = run_phase(stack.url, users, args.turns, (low, high), pids, kill=strike)
-            finally:
-                stack.stop()
+        phases = [("human pace", None)] + (
+            [("human pace, instance 1 killed", args.kill_after)] if n > 1 else []
+        )
+        for label, kill_after in phases:
+            users = [f"{'k' if kill_after is not None else 'h'}{n}-{i}" for i in range(args.sessions)]
+            phase = measured(postgres.url, n, users, args.turns, (low, high), kill_after)
             held = stored_turns(postgres.url, users)
             lost_sessions = sum(1 for r in phase.reps if r.started and held[r.user] is None)
             lost_turns = sum(max(0, r.confirmed - (held[r.user] or 0)) for r in phase.reps)
             extra = sum(max(0, (held[r.user] or 0) - r.confirmed) for r in phase.reps)
             pace = f"{args.sessions} reps x {args.turns} turns, pauses {low:g}-{high:g} s"
             print(f"{label}, {n} instance(s), {pace}: {summary(phase)}")
-            if kill:
+            if kill_after is not None:
                 moved = [r for r in phase.reps if r.moved]
                 print(
-                    f"  killed {args.kill_after:g} s in: reps moved {len(moved)},"
+                    f"  killed {kill_after:g} s in: reps moved {len(moved)},"
                     f" all finished {all(r.confirmed == args.turns for r in phase.reps)},"
                     f" turns re-sent {sum(r.resent for r in moved)}, stored turns lost {lost_turns},"
                     f" sessions lost {lost_sessions}, turns stored twice {extra}"

@@ -180,6 +180,35 @@ def test_failed_sign_ins_are_throttled_without_running_the_password_hash(tmp_pat
         demo.close()
 
 
+def test_an_office_signs_in_at_once_and_parallel_guesses_still_hit_the_limit(tmp_path, catalog, monkeypatch):
+    """Thirty reps behind one address sign in in the same instant: all get in (only failures count).
+    Twenty guesses at one name sent in parallel: tries take turns, so only PER_NAME of them are hashed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    hashed: list[str] = []
+    check_login = signin.check_login
+
+    def counted(store, name, password):
+        hashed.append(name)
+        return check_login(store, name, password)
+
+    monkeypatch.setattr(signin, "check_login", counted)
+    office = [(f"rep{n}", "rep", "east") for n in range(30)]
+    store = make_store(tmp_path, people=[("maya", "manager", "east"), *office])
+    demo, url = launch(catalog, store, store.db.checkpointer(), port=free_port())
+    try:
+        with ThreadPoolExecutor(30) as pool:
+            statuses = list(pool.map(lambda person: sign_in(url, person[0]).status_code, office))
+        assert statuses == [200] * 30
+        hashed.clear()
+        with ThreadPoolExecutor(20) as pool:
+            guesses = list(pool.map(lambda _: sign_in(url, "maya", "wrong guess").status_code, range(20)))
+        assert sorted(guesses) == [400] * PER_NAME + [429] * (20 - PER_NAME)
+        assert len(hashed) == PER_NAME
+    finally:
+        demo.close()
+
+
 # ---------------------------------------------------------------- 4. sizes and linear grading
 
 

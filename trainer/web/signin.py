@@ -18,7 +18,7 @@ from trainer.team.access import LOCAL_USER
 from trainer.team.logins import StoredTokens
 from trainer.team.passwords import check_login
 from trainer.team.store import Store, User
-from trainer.team.throttle import PER_NAME, WINDOW, SignInThrottle
+from trainer.team.throttle import PER_NAME, WINDOW, OneAtATime, SignInThrottle
 from trainer.web.views import esc
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -98,22 +98,26 @@ def login_check(
     is refused (HTTP 429, with the wait) without hashing at all.
     """
     limits = throttle or SignInThrottle()
+    turns = OneAtATime()  # one try at a time per name and per address: parallel guesses wait their turn
 
     async def check(username: str, password: str) -> bool:
         name, address = username.strip(), CLIENT_ADDRESS.get()
-        wait = limits.begin(name, address)
-        if wait:
-            minutes = math.ceil(wait / 60)
-            raise HTTPException(
-                status_code=429,
-                detail="Too many failed sign-ins for this name or from this address: "
-                f"try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-                headers={"Retry-After": str(math.ceil(wait))},
-            )
-        ok = await asyncio.to_thread(check_login, store, name, password)
-        if ok:
-            limits.succeeded(name, address)
-        return ok
+        async with turns.held(f"name:{name}", f"address:{address}"):
+            wait = limits.wait(name, address)
+            if wait:
+                minutes = math.ceil(wait / 60)
+                raise HTTPException(
+                    status_code=429,
+                    detail="Too many failed sign-ins for this name or from this address: "
+                    f"try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+                    headers={"Retry-After": str(math.ceil(wait))},
+                )
+            ok = await asyncio.to_thread(check_login, store, name, password)
+            if ok:
+                limits.succeeded(name)
+            else:
+                limits.failed(name, address)
+            return ok
 
     return check
 
