@@ -19,7 +19,7 @@ run through the proxy, and one with an instance killed mid-run (lost turns and s
 database).
 
     python benchmarks/load_app.py --instances 2                       # ~3 minutes
-    python benchmarks/load_app.py --instances 2 --sessions 3 --turns 2 --saturate 4 --sat-turns 2 \
+    python benchmarks/load_app.py --instances 2 --sessions 4 --turns 3 --saturate 4 --sat-turns 2 \
         --delay 0.05 --think 0.2:0.4 --kill-after 0.3                   # smoke test, ~1 minute
 """
 
@@ -93,7 +93,10 @@ def main() -> int:
     )
     parser.add_argument("--sat-turns", type=int, default=8, help="with --instances: turns per saturation rep")
     parser.add_argument(
-        "--kill-after", type=float, default=8.0, help="with --instances: seconds in that instance 1 is killed"
+        "--kill-after",
+        type=float,
+        default=8.0,
+        help="with --instances: seconds in that the busiest instance is killed",
     )
     parser.add_argument("--serve", metavar="MODEL_URL", help=argparse.SUPPRESS)
     parser.add_argument("--model-server", action="store_true", help=argparse.SUPPRESS)

@@ -3,9 +3,10 @@ nginx, as `scripts/scale-out` starts them), measured in one run:
 
 1. saturation with 1 instance, then with N: reps send turns with no pause; turns/s and p95;
 2. N instances at a human pace: p95 against the model's delay, errors;
-3. N instances at a human pace with instance 1 killed (SIGKILL) mid-run: each rep whose page dies reloads
-   (a new page: load, its unfinished session, resume) and goes on, re-sending the one turn in flight
-   only if the database does not have it; afterwards the database is checked for lost turns and sessions.
+3. N instances at a human pace with the busiest instance killed (SIGKILL) mid-run: each rep whose page
+   dies reloads (a new page: load, its unfinished session, resume) and goes on, re-sending the one turn
+   in flight only if the database does not have it; then the database is checked for lost turns and
+   sessions.
 
 Every rep signs in as their own user through nginx, so sticky routing and shared sign-ins are exercised.
 """
@@ -19,11 +20,14 @@ import statistics
 import threading
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
-from loadkit import LINES, Page, cpu_seconds, percentile
+from loadkit import LINES, Page, cpu_seconds, percentile, tree_cpu_seconds
 
 PASSWORD = "load-test-password"
 RECOVER_WITHIN = 60.0  # seconds a rep keeps reloading after its instance died
@@ -40,13 +44,16 @@ class Rep:
     moved: bool = False  # its page died and it continued on another instance
     resent: int = 0  # turns sent again after a reload because the database did not have them
     started: bool = False
+    instance: str = ""  # where the proxy routed its page (the app's X-Trainer-Instance header)
 
 
 @dataclass
 class Phase:
     reps: list[Rep]
     wall: float  # seconds from the moment every rep was in a session to the last turn
-    cpu_ms_per_turn: float
+    cpu_ms_per_turn: float  # the app instances'
+    client_ms_per_turn: float = float("nan")  # this load generator's
+    rest_ms_per_turn: float = float("nan")  # nginx's and PostgreSQL's
 
     @property
     def latencies(self) -> list[float]:
@@ -61,12 +68,13 @@ class Phase:
         return len(self.latencies) / self.wall if self.wall else 0.0
 
 
-def sign_in(http: httpx.Client, url: str, user: str) -> dict[str, int]:
+def sign_in(http: httpx.Client, url: str, rep: Rep) -> dict[str, int]:
     """Sign in through the proxy (the cookie jar keeps the sign-in and the route); returns the API's ids."""
-    answer = http.post(url + "login", data={"username": user, "password": PASSWORD})
+    answer = http.post(url + "login", data={"username": rep.user, "password": PASSWORD})
     answer.raise_for_status()
     config = http.get(url + "config")
     config.raise_for_status()
+    rep.instance = config.headers.get("x-trainer-instance", "")
     return {d.get("api_name"): d["id"] for d in config.json()["dependencies"]}
 
 
@@ -88,7 +96,7 @@ def play(url: str, rep: Rep, turns: int, think: tuple[float, float], barrier: th
     with httpx.Client(base_url=url + "gradio_api/", timeout=120) as http:
         try:
             http.get(url)  # the page itself: nginx hands out the route cookie
-            fns = sign_in(http, url, rep.user)
+            fns = sign_in(http, url, rep)
             page = Page(http, fns, uuid.uuid4().hex)
             page.call("load", [])
             page.call("start", ["s:vp_budget_review", "Training"])
@@ -143,15 +151,19 @@ def run_phase(
     turns: int,
     think: tuple[float, float],
     pids: list[int],
-    kill: tuple[float, object] | None = None,
+    kill: tuple[float, Callable[[list[Rep]], None]] | None = None,
+    rest: list[int] = (),  # type: ignore[assignment]
 ) -> Phase:
-    """Every rep plays at once; `kill` = (seconds after all reps are in a session, what to call then)."""
+    """Every rep plays at once; `kill` = (seconds after all reps are in a session, what to call then
+    with the reps, which say where each one's page is);
+    `rest`: nginx's and PostgreSQL's main processes, whose CPU is reported beside the app's."""
     reps = [Rep(u) for u in users]
     marks: list[float] = []
     chatting = threading.Event()
 
     def all_in() -> None:
         marks.extend([sum(cpu_seconds(p) for p in pids), time.perf_counter()])
+        marks.extend([cpu_seconds(os.getpid()), tree_cpu_seconds(list(rest))])
         chatting.set()
 
     barrier = threading.Barrier(len(reps), action=all_in)
@@ -161,7 +173,7 @@ def run_phase(
         def killer() -> None:
             if chatting.wait(timeout=600):
                 time.sleep(after)
-                strike()  # type: ignore[operator]
+                strike(reps)
 
         threading.Thread(target=killer, daemon=True).start()
     with ThreadPoolExecutor(max_workers=len(reps)) as pool:
@@ -170,7 +182,12 @@ def run_phase(
     alive = [p for p in pids if os.path.exists(f"/proc/{p}")]
     cpu = sum(cpu_seconds(p) for p in alive) - marks[0] if marks and len(alive) == len(pids) else 0.0
     turns_done = sum(len(r.latencies) for r in reps)
-    return Phase(reps, wall, 1000 * cpu / turns_done if turns_done and cpu > 0 else float("nan"))
+    if not turns_done or not marks:
+        return Phase(reps, wall, float("nan"))
+    client = cpu_seconds(os.getpid()) - marks[2]
+    others = tree_cpu_seconds(list(rest)) - marks[3]
+    per = 1000 / turns_done
+    return Phase(reps, wall, per * cpu if cpu > 0 else float("nan"), per * client, per * others)
 
 
 def stored_turns(database_url: str, users: list[str]) -> dict[str, int | None]:
@@ -215,12 +232,22 @@ def _figures(phase: Phase) -> str:
     return (
         f"{phase.turns_per_s:.1f} turns/s, p50 {statistics.median(lat):.2f} s,"
         f" p95 {percentile(lat, 0.95):.2f} s, errors {phase.errors},"
-        f" app CPU per turn {phase.cpu_ms_per_turn:.0f} ms"
+        f" CPU per turn: app {_ms(phase.cpu_ms_per_turn)}, load generator {_ms(phase.client_ms_per_turn)},"
+        f" nginx + PostgreSQL {_ms(phase.rest_ms_per_turn)}"
     )
 
 
+def _ms(value: float) -> str:
+    """A CPU figure, or n/a when a process it covers died during the phase (its time left with it)."""
+    return f"{value:.0f} ms" if value == value and value >= 0 else "n/a"
+
+
+def total_ms(phase: Phase) -> float:
+    return phase.cpu_ms_per_turn + phase.client_ms_per_turn + phase.rest_ms_per_turn
+
+
 def measured(
-    database_url: str,
+    postgres: Any,  # the LocalPostgres the stack runs on
     instances: int,
     users: list[str],
     turns: int,
@@ -232,13 +259,21 @@ def measured(
     from trainer.deploy.stack import start_stack
 
     warm = [f"warm-{users[0]}-{i}" for i in range(instances * 2)]
-    add_users(database_url, users + warm)
-    stack = start_stack(instances, database_url)
+    add_users(postgres.url, users + warm)
+    stack = start_stack(instances, postgres.url)
     try:
         pids = [i.process.pid for i in stack.instances]
+        rest = [stack.nginx.process.pid, int((postgres.data / "postmaster.pid").read_text().split()[0])]
         run_phase(stack.url, warm, 1, (0.0, 0.0), pids)  # first turns pay one-off costs
-        strike = (kill_after, stack.instances[0].kill) if kill_after is not None else None
-        return run_phase(stack.url, users, turns, think, pids, kill=strike)
+
+        def kill_busiest(reps: list[Rep]) -> None:
+            """Kill the instance holding the most pages, so the run always has reps to move."""
+            names = Counter(r.instance for r in reps if r.instance)
+            busiest = names.most_common(1)[0][0] if names else "instance-1"
+            stack.instances[int(busiest.rsplit("-", 1)[1]) - 1].kill()
+
+        strike = (kill_after, kill_busiest) if kill_after is not None else None
+        return run_phase(stack.url, users, turns, think, pids, kill=strike, rest=rest)
     finally:
         stack.stop()
 
@@ -262,21 +297,29 @@ def run_scale_out(args: argparse.Namespace, base_url: str) -> int:
         saturation: dict[int, Phase] = {}
         for n in counts:
             users = [f"sat{n}-{i}" for i in range(args.saturate)]
-            saturation[n] = measured(postgres.url, n, users, args.sat_turns, (0.0, 0.0))
+            saturation[n] = measured(postgres, n, users, args.sat_turns, (0.0, 0.0))
             print(f"saturation, {n} instance(s), {args.saturate} reps x {args.sat_turns} turns, no pauses: "
                   + summary(saturation[n]))  # fmt: skip
             failed |= saturation[n].errors > 0
         if len(counts) > 1 and all(saturation[n].turns_per_s for n in counts):
             ratio = saturation[counts[-1]].turns_per_s / max(saturation[1].turns_per_s, 1e-9)
             print(f"turns/s at saturation, {counts[-1]} instances vs 1: {ratio:.2f}x")
+            cores = os.cpu_count() or 1
+            many = 1000 * cores / total_ms(saturation[counts[-1]])  # every core busy
+            one = min(1000 / saturation[1].cpu_ms_per_turn, 1000 * cores / total_ms(saturation[1]))
+            print(
+                f"  this machine's ceiling, from the CPU each process spent per turn: {counts[-1]} instances"
+                f" {many:.1f} turns/s (all {cores} cores, load generator included), 1 instance {one:.1f}"
+                f" (its one core): at most {many / one:.2f}x"
+            )
 
         n = args.instances
         phases = [("human pace", None)] + (
-            [("human pace, instance 1 killed", args.kill_after)] if n > 1 else []
+            [("human pace, one instance killed", args.kill_after)] if n > 1 else []
         )
         for label, kill_after in phases:
             users = [f"{'k' if kill_after is not None else 'h'}{n}-{i}" for i in range(args.sessions)]
-            phase = measured(postgres.url, n, users, args.turns, (low, high), kill_after)
+            phase = measured(postgres, n, users, args.turns, (low, high), kill_after)
             held = stored_turns(postgres.url, users)
             lost_sessions = sum(1 for r in phase.reps if r.started and held[r.user] is None)
             lost_turns = sum(max(0, r.confirmed - (held[r.user] or 0)) for r in phase.reps)

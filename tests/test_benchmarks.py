@@ -44,13 +44,13 @@ def test_load_app_scaled_out_runs_every_phase_and_loses_nothing_when_an_instance
     from trainer.deploy.nginx import nginx_binary
 
     nginx_binary()  # a clear error when nginx is missing (scripts/test installs it)
-    out = bench("load_app.py", "--instances", "2", "--sessions", "3", "--turns", "2", "--saturate", "4",
+    out = bench("load_app.py", "--instances", "2", "--sessions", "4", "--turns", "3", "--saturate", "4",
                 "--sat-turns", "2", "--delay", "0.05", "--think", "0.2:0.4", "--kill-after", "0.3",
                 timeout=600)  # fmt: skip
     assert re.search(r"saturation, 1 instance\(s\), 4 reps x 2 turns, no pauses: [\d.]+ turns/s", out), out
     assert re.search(r"saturation, 2 instance\(s\).*errors 0", out), out
     assert re.search(r"turns/s at saturation, 2 instances vs 1: [\d.]+x", out), out
-    assert re.search(r"^human pace, 2 instance\(s\), 3 reps x 2 turns.*errors 0", out, re.M), out
+    assert re.search(r"^human pace, 2 instance\(s\), 4 reps x 3 turns.*errors 0", out, re.M), out
     killed = re.search(
         r"killed 0.3 s in: reps moved (\d+), all finished (\w+), turns re-sent \d+, "
         r"stored turns lost (\d+), sessions lost (\d+), turns stored twice (\d+)",
