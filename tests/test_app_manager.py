@@ -18,8 +18,9 @@ from trainer.web.views import status_html
 
 
 @pytest.fixture
-def world(tmp_path, catalog):
-    return make_world(tmp_path, catalog)
+def world(tmp_path, catalog, database_url):
+    """The app over a SQLite file, and again over a real PostgreSQL server."""
+    return make_world(tmp_path, catalog, url=database_url)
 
 
 def play(world, user, key, lines):
