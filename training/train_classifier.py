@@ -24,12 +24,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from trainer.evals.calibration import (  # noqa: E402
+    BLIND_DIR,
+    SPEECH_ACT_CORPUS,
+    SPEECH_ACT_PATH,
     _macro_f1,
     calibrate,
     format_table,
     load_annomi,
     load_persuasion,
     load_sales,
+    load_speech_acts,
 )
 from trainer.grader import classifier as turn_model  # noqa: E402
 from trainer.grader.features import FOCUS_CLASSES, QUESTION_CLASSES, Features, extract  # noqa: E402
@@ -40,7 +44,8 @@ SEED = 13
 # Chosen by grouped CV inside train: with the 2026-11 sales turns (neutral logistics questions,
 # pitches phrased as questions), PersuasionForGood 0.3 -> 0.4 lifted its own customer-vs-pitch from
 # 0.885 to 0.896 and left AnnoMI unchanged (0.843); 0.5 and 0.7 began to cost AnnoMI.
-CORPUS_WEIGHT = {"annomi": 1.0, "persuasionforgood": 0.4, "sales": 3.0}
+CORPUS_WEIGHT = {"annomi": 1.0, "persuasionforgood": 0.4, "sales": 3.0, SPEECH_ACT_CORPUS: 3.0}
+SALES_WEIGHT = 3.0  # any other sales file given with --also
 FOCUS_L2 = 3e-4
 QUESTION_L2 = 1e-3
 BALANCE = 0.25  # power of the inverse class frequency in the focus model's sample weights
@@ -163,7 +168,7 @@ def class_balance(y: np.ndarray, corpus: list[str], n_classes: int, power: float
         idx = np.array([i for i, c in enumerate(corpus) if c == name])
         counts = np.bincount(y[idx], minlength=n_classes).astype(float)
         inv = np.where(counts > 0, counts.sum() / (n_classes * np.maximum(counts, 1)), 0.0) ** power
-        out[idx] = CORPUS_WEIGHT[name] * inv[y[idx]]
+        out[idx] = CORPUS_WEIGHT.get(name, SALES_WEIGHT) * inv[y[idx]]
     return out
 
 
@@ -298,6 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO_ROOT.parent / "shared" / "data")
     parser.add_argument("--sales", type=Path, default=REPO_ROOT / "training" / "sales_turns.jsonl")
+    parser.add_argument("--speech-acts", type=Path, default=SPEECH_ACT_PATH, help="speech-act sales turns")
+    parser.add_argument("--no-speech-acts", action="store_true", help="leave the speech-act turns out")
+    parser.add_argument("--also", type=Path, action="append", default=[], help="more labelled sales turns")
+    parser.add_argument(
+        "--blind-dir", type=Path, default=BLIND_DIR, help="folder of blind sets reported after training"
+    )
     parser.add_argument("--out", type=Path, default=turn_model.WEIGHTS_PATH)
     parser.add_argument("--focus-l2", type=float, default=FOCUS_L2)
     parser.add_argument("--question-l2", type=float, default=QUESTION_L2)
@@ -311,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rows = load_annomi(args.data) + load_persuasion(args.data) + load_sales(args.sales)
+    if not args.no_speech_acts:
+        rows += load_speech_acts(args.speech_acts)
+    for path in args.also:
+        rows += load_sales(path, "sales, " + path.stem)
     train = [r for r in rows if r["split"] == "train"]
     print(f"rows: {len(rows)} (train {len(train)}) from {Counter(r['corpus'] for r in rows)}")
     feats = [extract(r["text"], r["context"]) for r in train]
@@ -336,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.out.resolve() == turn_model.WEIGHTS_PATH.resolve():
         turn_model.reset_cache()
-        print(format_table(calibrate(args.data, args.sales)))
+        default_sales = args.sales.resolve() == (REPO_ROOT / "training" / "sales_turns.jsonl").resolve()
+        print(format_table(calibrate(args.data, None if default_sales else args.sales, args.blind_dir)))
     return 0
 
 

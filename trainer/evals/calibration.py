@@ -16,6 +16,11 @@ from trainer.grader.features import FOCUS_CLASSES, split_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SALES_PATH = REPO_ROOT / "training" / "sales_turns.jsonl"
+# Sales turns by an outside author aimed at speech act and addressee (customer questions that name us,
+# logistics that name our people, reflections without a question, pitches phrased as questions): trained
+# on (train split) and reported as their own corpus, so the original sales rows stay comparable.
+SPEECH_ACT_PATH = REPO_ROOT / "training" / "speech_act_turns.jsonl"
+SPEECH_ACT_CORPUS = "sales, speech acts"
 # Sales turns written by people who never saw the training turns, for measuring only (never trained on).
 BLIND_DIR = REPO_ROOT / "evals" / "labelled"
 SPLITS: tuple[str, ...] = ("train", "held-out")
@@ -99,12 +104,17 @@ def _sales_turn(rec: dict[str, Any], split: str, corpus: str) -> dict[str, Any]:
     }
 
 
-def load_sales(path: Path | None = None) -> list[dict[str, Any]]:
+def load_sales(path: Path | None = None, corpus: str = "sales") -> list[dict[str, Any]]:
     """The project's own labelled sales turns; split by a hash of the turn text."""
     path = Path(path) if path is not None else DEFAULT_SALES_PATH
     if not path.exists():
         return []
-    return [_sales_turn(rec, split_of("sales:" + rec["text"]), "sales") for rec in _read_jsonl(path)]
+    return [_sales_turn(rec, split_of("sales:" + rec["text"]), corpus) for rec in _read_jsonl(path)]
+
+
+def load_speech_acts(path: Path | None = None) -> list[dict[str, Any]]:
+    """The speech-act training turns (`training/speech_act_turns.jsonl`), split like the sales turns."""
+    return load_sales(path if path is not None else SPEECH_ACT_PATH, SPEECH_ACT_CORPUS)
 
 
 def load_blind(path: Path) -> list[dict[str, Any]]:
@@ -256,6 +266,8 @@ def calibrate(
         "annomi": load_annomi(Path(data_dir)),
         "persuasionforgood": load_persuasion(Path(data_dir)),
         "sales": load_sales(sales_path),
+        # Only beside the default sales turns: a caller's own sales file stands alone.
+        SPEECH_ACT_CORPUS: load_speech_acts() if sales_path is None else [],
     }
     for name, rows in corpora.items():
         if not rows:

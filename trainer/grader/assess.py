@@ -35,7 +35,26 @@ _INSIGHT = word_pattern(
     "i've been struggling", "been wrestling", "one of your peers", "a peer of yours", "another company",
     "other companies", "others in your industry", "what we've seen across", "what i've seen across",
     "a lesson", "the lesson", "learned the hard way", "i've seen", "i keep seeing", "a pattern",
-    "research", "a cio i know", "an executive i", "a coo i", "a client of mine learned",
+    "a cio i know", "an executive i", "a coo i", "a client of mine learned",
+)  # fmt: skip
+# Promises of compliance ("whatever you need, we'll make it happen"): the rep selling our willingness,
+# which the persona must hear as a pitch. The training turns hold almost none of them, and since the
+# speech-act turns taught the model that short friendly lines are neutral, it reads these as small talk.
+_PROMISE = word_pattern(
+    "whatever you need", "at your service", "you're the boss", "consider it done", "anything you need",
+    "we'll make it happen", "we will make it happen", "we'll deliver", "we will deliver", "we'll get it done",
+    "we'll do whatever", "we can make it happen", "we've got you covered",
+)  # fmt: skip
+# Offering to send commercial paper ("Shall I send over the change request for the extra scope?"):
+# a push for the sale, although offers to send notes or contacts are neutral logistics.
+_SEND_OFFER = re.compile(
+    r"\b(?:can i|could i|may i|shall i|should i|want me to|would you like me to|i'll|i can) (?:\w+ ){0,2}"
+    r"(?:send|share|forward|bring|email|put together|draft)\b"
+)
+_COMMERCIAL = word_pattern(
+    "change request", "scope", "proposal", "quote", "pricing", "price list", "comparison", "contract",
+    "order form", "upgrade", "extended", "renewal", "case stud", "brochure", "statement of work",
+    "licen", "discount",
 )  # fmt: skip
 _SPIN: tuple[tuple[Spin, re.Pattern[str]], ...] = (
     ("need_payoff", word_pattern(
@@ -116,6 +135,12 @@ def _assess(
     question: QuestionKind | None = label.question  # type: ignore[assignment]
     focus: Focus = label.focus  # type: ignore[assignment]
     rubrics = rubrics or builtin_rubrics()
+    if focus == "neutral":
+        low = text.lower()
+        if question is None and _PROMISE.search(low):
+            focus = "pitch"  # promising to do whatever they ask sells us; it is not small talk
+        elif _COMMERCIAL.search(low) and _SEND_OFFER.search(low):
+            focus = "pitch"  # offering to send the quote or more scope pushes the sale
     if focus == "customer" and rubrics.is_out_of_role(text):
         focus = "neutral"  # talking to the simulation, not the executive: it earns and opens nothing
     move = move_of(text, focus, question)

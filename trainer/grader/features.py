@@ -42,6 +42,7 @@ from trainer.grader.lexicons import (
     YOU_WORDS,
 )
 from trainer.grader.questions import first_words, is_real_question, question_features, question_sentence
+from trainer.grader.speech_acts import speech_act_features
 from trainer.grader.tokens import (
     DIGIT_RE,
     clean,
@@ -254,10 +255,11 @@ def extract(text: str | None, context: str | None = None) -> Features:
         proposal = PROPOSAL_START_RE.match(ptext) is not None
     if proposal:
         add(("h:proposal_q", 1.0))
+    qtext = lowered if qnorm is norm else " " + " ".join(qnorm) + " "
+    hand += speech_act_features(lowered, qtext, norm, qnorm, has_q, asks, n_you, n_we)
     focus += hand
     focus += weighted
     owners += [-1] * (len(hand) + len(weighted))
-    qtext = lowered if qnorm is norm else " " + " ".join(qnorm) + " "
     question = question_features(
         norm, qnorm, words, first, has_q, lowered, qtext, n_q, cut, n_real_q, proposal
     )
