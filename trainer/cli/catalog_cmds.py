@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from trainer.cli.console import emit, out
+from trainer.cli.console import emit, escape, out
 from trainer.cli.options import CatalogOpt, JsonOpt
 
 
