@@ -2,16 +2,21 @@
 
 Personas, scenarios, rubrics and eval suites are YAML; transcripts and turn lists are JSON or text. One
 reader means one error format, and one place that refuses a file too large, not UTF-8, or nested too deeply.
+PyYAML is imported when a YAML file is first read: `trainer classify` reads JSON lines, and its rubrics
+from the cache (trainer/filecache.py), so importing PyYAML (~11 ms) would be all it paid for.
 """
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:
+    import yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -28,8 +33,6 @@ class CatalogError(ValueError):
 class TextError(ValueError):
     """A file that cannot be read as text; str() is the problem, without the file's name (callers add it)."""
 
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ten times faster
 
 # A persona or scenario is a few KB; a file of megabytes is a mistake, and would take minutes to parse.
 MAX_DATA_FILE_BYTES = 1_000_000
@@ -127,11 +130,21 @@ def _text(path: Path) -> str:
         raise CatalogError(path, str(exc)) from None
 
 
+@cache
+def _loader() -> type[yaml.SafeLoader]:
+    """libyaml's safe loader when present (ten times faster), else PyYAML's own."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Any:
     """The file's data. Line numbers are looked up only when there is an error to report (`line_of`)."""
+    import yaml
+
     text = _text(path)
     try:
-        return yaml.load(text, Loader=_LOADER)  # a safe loader (SafeLoader or its libyaml twin)
+        return yaml.load(text, Loader=_loader())  # a safe loader (SafeLoader or its libyaml twin)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -140,8 +153,10 @@ def read_yaml(path: Path) -> Any:
 
 def line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
     """Walk an error location (field names and list indexes) through the file's YAML nodes to a line."""
+    import yaml
+
     try:
-        node: yaml.Node | None = yaml.compose(_text(path), Loader=_LOADER)
+        node: yaml.Node | None = yaml.compose(_text(path), Loader=_loader())
     except (yaml.YAMLError, CatalogError):
         return None
     line = node.start_mark.line + 1 if node is not None else None

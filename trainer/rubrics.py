@@ -7,15 +7,19 @@ without a rubric file borrows the built-in one.
 
 from __future__ import annotations
 
-import re
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trainer.datafiles import CatalogError, line_of, parse_model, read_yaml
-from trainer.schema import TrustRules
-from trainer.text import word_pattern
+from trainer.datafiles import MAX_DATA_FILE_BYTES, CatalogError, line_of, parse_model, read_yaml
+from trainer.filecache import cached
+from trainer.text import Phrases
+
+if TYPE_CHECKING:
+    from trainer.schema import TrustRules
 
 PACKAGED = Path(__file__).parent / "_catalog"
 SOURCE_TREE = Path(__file__).resolve().parent.parent
@@ -26,6 +30,17 @@ def builtin_root() -> Path:
     if (PACKAGED / "personas").is_dir():
         return PACKAGED
     return SOURCE_TREE
+
+
+def catalog_root(explicit: Path | str | None = None) -> Path:
+    """The catalog folder: `explicit` (`--catalog`), else `$TRAINER_CATALOG`, else the built-in one."""
+    chosen = explicit or os.environ.get("TRAINER_CATALOG")
+    if chosen:
+        root = Path(chosen).expanduser()
+        if not root.is_dir():
+            raise CatalogError(root, "catalog folder not found")
+        return root
+    return builtin_root()
 
 
 def rubric_path(root: Path, name: str) -> Path:
@@ -69,6 +84,8 @@ class Rubrics:
 
     @cached_property
     def rules(self) -> TrustRules:
+        from trainer.schema import TrustRules  # the catalog's models, which judging a turn does not need
+
         return parse_model(TrustRules, rubric_path(self.root, "persona_rules.yaml"))
 
     @cached_property
@@ -89,13 +106,13 @@ class Rubrics:
         return _tones(rubric_path(self.root, "acknowledgements.yaml"))
 
     @cached_property
-    def patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
-        """One compiled pattern per topic, built when a turn is first judged (listing needs none)."""
-        return tuple((name, word_pattern(*phrases)) for name, phrases in self.topics.items())
+    def patterns(self) -> tuple[tuple[str, Phrases], ...]:
+        """One phrase matcher per topic, made when a turn is first judged (listing needs none)."""
+        return tuple((name, Phrases(*phrases)) for name, phrases in self.topics.items())
 
     @cached_property
-    def out_of_role_pattern(self) -> re.Pattern[str] | None:
-        return word_pattern(*self.out_of_role) if self.out_of_role else None
+    def out_of_role_pattern(self) -> Phrases | None:
+        return Phrases(*self.out_of_role) if self.out_of_role else None
 
     def is_out_of_role(self, text: str) -> bool:
         """The turn talks to the simulation (its prompt, its hidden layers), not to the executive."""
@@ -115,12 +132,40 @@ class Rubrics:
 
 
 def label_rubrics(root: Path) -> Rubrics:
-    """What judging a turn needs (topics, out-of-role phrases); the other files are read when used."""
+    """What judging a turn needs (topics, out-of-role phrases); the other files are read when used.
+
+    Both come through the cache of trainer/filecache.py, keyed by the file's content: `trainer classify`
+    then reads no YAML. Only a file read without error is kept, so a bad one is reported as ever."""
     return Rubrics(
         root=root,
-        topics=load_topics(rubric_path(root, "topics.yaml")),
-        out_of_role=_phrases(rubric_path(root, "out_of_role.yaml")),
+        topics=_ready(rubric_path(root, "topics.yaml"), "topics", load_topics, _topics_back),
+        out_of_role=_ready(rubric_path(root, "out_of_role.yaml"), "phrases", _phrases, _strings_back),
     )
+
+
+def _ready(path: Path, kind: str, build: Callable[[Path], Any], restore: Callable[[Any], Any]) -> Any:
+    """`build(path)`, through the cache unless the file is too large to be a rubric (build says so)."""
+    try:
+        small = path.stat().st_size <= MAX_DATA_FILE_BYTES
+    except OSError:
+        small = False
+    if not small:
+        return build(path)
+    return cached(path, kind, build, lambda value: value, restore, by_content=True)
+
+
+def _strings_back(data: Any) -> tuple[str, ...]:
+    if not isinstance(data, tuple) or not all(isinstance(x, str) for x in data):
+        raise TypeError("not a tuple of strings")
+    return data
+
+
+def _topics_back(data: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise TypeError("not a mapping of topics")
+    for phrases in data.values():
+        _strings_back(phrases)
+    return data
 
 
 def load_rubrics(root: Path) -> Rubrics:

@@ -42,27 +42,28 @@ class TurnPrediction:
         return self.probs[self.focus]
 
 
-@dataclass(frozen=True)
 class _Linear:
-    """One head: feature `name`'s weights (one per class) are `values[index[name]:][:3]`."""
+    """One head: feature `name`'s weights (one per class) are `values[index[name]:][:3]`.
 
-    classes: tuple[str, ...]
-    bias: tuple[float, ...]
-    index: dict[str, int]
-    values: list[float]
+    The model's holders are plain classes: a dataclass takes about 1 ms to define, at every start."""
+
+    __slots__ = ("bias", "classes", "index", "values")
+
+    def __init__(self, classes: tuple[str, ...], bias: tuple[float, ...], packed: Packed) -> None:
+        self.classes, self.bias, self.index, self.values = classes, bias, packed.index, packed.values
 
 
 # A token's word weights and summed character n-gram weights for the three focus classes, flat.
 _TokenVector = tuple[float, float, float, float, float, float]
 
 
-@dataclass(frozen=True)
 class _Model:
-    focus: _Linear
-    question: _Linear
-    meta: dict[str, Any]
-    # token -> its _TokenVector (word weights, summed char n-gram weights); filled lazily, bounded.
-    token_cache: dict[str, _TokenVector] = field(default_factory=dict)
+    __slots__ = ("focus", "meta", "question", "token_cache")
+
+    def __init__(self, focus: _Linear, question: _Linear, meta: dict[str, Any]) -> None:
+        self.focus, self.question, self.meta = focus, question, meta
+        # token -> its _TokenVector (word weights, summed char n-gram weights); filled lazily, bounded.
+        self.token_cache: dict[str, _TokenVector] = {}
 
 
 def _linear(blob: dict[str, Any], expected: tuple[str, ...]) -> _Linear:
@@ -73,7 +74,7 @@ def _linear(blob: dict[str, Any], expected: tuple[str, ...]) -> _Linear:
         )
     weights = blob["weights"]
     packed = weights if isinstance(weights, Packed) else pack(weights, len(classes))
-    return _Linear(classes, tuple(blob["bias"]), packed.index, packed.values)
+    return _Linear(classes, tuple(blob["bias"]), packed)
 
 
 def model_from_blob(blob: dict[str, Any]) -> _Model:
