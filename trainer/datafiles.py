@@ -2,8 +2,8 @@
 
 Personas, scenarios, rubrics and eval suites are YAML; transcripts and turn lists are JSON or text. One
 reader means one error format, and one place that refuses a file too large, not UTF-8, or nested too deeply.
-PyYAML is imported when a YAML file is first read: `trainer classify` reads JSON lines, and its rubrics
-from the cache (trainer/filecache.py), so importing PyYAML (~11 ms) would be all it paid for.
+PyYAML is imported only to parse a file not in the cache (trainer/filecache.py) or to find an error's line:
+`trainer classify`, `scenarios` and `validate` would otherwise pay ~11 ms for the import alone.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+from trainer.filecache import cached
 
 if TYPE_CHECKING:
     import yaml
@@ -36,6 +38,9 @@ class TextError(ValueError):
 
 # A persona or scenario is a few KB; a file of megabytes is a mistake, and would take minutes to parse.
 MAX_DATA_FILE_BYTES = 1_000_000
+# Parsed YAML files kept in the cache at most (each place keeps one): catalogs in temporary folders, such as
+# the tests', would otherwise add copies without end.
+YAML_COPIES = 500
 # Transcripts nest four deep, a turn list two: anything near Python's recursion limit is not a transcript.
 MAX_JSON_DEPTH = 100
 
@@ -139,7 +144,25 @@ def _loader() -> type[yaml.SafeLoader]:
 
 
 def read_yaml(path: Path) -> Any:
-    """The file's data. Line numbers are looked up only when there is an error to report (`line_of`)."""
+    """The file's data. Line numbers are looked up only when there is an error to report (`line_of`).
+
+    Through the cache of trainer/filecache.py, keyed by the file's bytes: the data of a file that read
+    without error, so a command that finds them all there never imports PyYAML, and a bad file is reported
+    exactly as without the cache (it is never kept)."""
+    try:
+        small = path.stat().st_size <= MAX_DATA_FILE_BYTES
+    except OSError:
+        small = False
+    if not small:  # missing, unreadable or too large: what reading it says
+        return _parse_yaml(path)
+    return cached(path, "yaml", _parse_yaml, _same, _same, by_content=True, keep=YAML_COPIES)
+
+
+def _same(data: Any) -> Any:
+    return data
+
+
+def _parse_yaml(path: Path) -> Any:
     import yaml
 
     text = _text(path)

@@ -1,10 +1,11 @@
 """What a short command reads from a data file, kept ready in the user's cache (`~/.cache/trainer`).
 
-`trainer classify` needs the two models' weights (1.4 MB of JSON, ~45 ms to parse) and two rubric files
-(YAML: importing PyYAML alone costs ~11 ms); a `marshal`led copy of what was made from each loads in a
-few. A copy is only an accelerator, never the truth: it is named after the file (its place, and its size
-and time or its content's digest), anything wrong with it means the file is read again, and only what was
-made without error is kept, so a bad file is reported exactly as without the cache.
+`trainer classify` needs the two models' weights (1.4 MB of JSON, ~45 ms to parse) and two rubric files,
+and listing or checking the catalog reads a dozen YAML files (importing PyYAML alone costs ~11 ms); a
+`marshal`led copy of what was made from each loads in a fraction of that. A copy is only an accelerator,
+never the truth: it is named after the file (its place, and its size and time or its content's digest),
+anything wrong with it means the file is read again, and only what was made without error is kept, so a
+bad file is reported exactly as without the cache.
 """
 
 from __future__ import annotations
@@ -35,16 +36,19 @@ def _place(path: Path) -> str:
 def cached(
     path: Path,
     kind: str,
-    build: Callable[[Path], Any],
+    build: Build,
     dump: Convert,
     restore: Convert,
     by_content: bool = False,
+    keep: int | None = None,
 ) -> Any:
     """`build(path)`, or the copy of it in the cache (`dump` made it, `restore` reads it back).
 
     The copy is named `STEM-PLACE-VERSION.KIND`; VERSION is the file's size and modification time, or with
     `by_content` a digest of its bytes (for small files people edit: two saves within one tick of the
     file system's clock would share a time). An error from `build` goes to the caller, and nothing is kept.
+    A place keeps one copy; `keep` bounds the copies of this kind (files in temporary folders, say), the
+    least recently written going first.
     """
     try:
         if by_content:
@@ -70,6 +74,24 @@ def cached(
         for stale in copy.parent.glob(f"{prefix}*.{kind}"):
             if stale != copy:
                 stale.unlink(missing_ok=True)  # copies of earlier versions of the file
+        if keep is not None:
+            _bound(copy.parent, kind, keep)
     except (OSError, ValueError):
         pass  # a read-only home (or data marshal cannot hold) just means no acceleration
     return value
+
+
+def _bound(folder: Path, kind: str, keep: int) -> None:
+    """Remove all but the `keep` most recently written copies of this kind."""
+    names = list(folder.glob(f"*.{kind}"))
+    if len(names) <= keep:
+        return  # the common case: no need to look at their times
+    copies = []
+    for copy in names:
+        try:
+            copies.append((copy.stat().st_mtime_ns, copy))
+        except OSError:
+            continue  # removed meanwhile
+    copies.sort(reverse=True)
+    for _, old in copies[keep:]:
+        old.unlink(missing_ok=True)

@@ -8,14 +8,12 @@ without a rubric file borrows the built-in one.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trainer.datafiles import MAX_DATA_FILE_BYTES, CatalogError, line_of, parse_model, read_yaml
-from trainer.filecache import cached
+from trainer.datafiles import CatalogError, line_of, parse_model, read_yaml
 from trainer.text import Phrases
 
 if TYPE_CHECKING:
@@ -132,40 +130,12 @@ class Rubrics:
 
 
 def label_rubrics(root: Path) -> Rubrics:
-    """What judging a turn needs (topics, out-of-role phrases); the other files are read when used.
-
-    Both come through the cache of trainer/filecache.py, keyed by the file's content: `trainer classify`
-    then reads no YAML. Only a file read without error is kept, so a bad one is reported as ever."""
+    """What judging a turn needs (topics, out-of-role phrases); the other files are read when used."""
     return Rubrics(
         root=root,
-        topics=_ready(rubric_path(root, "topics.yaml"), "topics", load_topics, _topics_back),
-        out_of_role=_ready(rubric_path(root, "out_of_role.yaml"), "phrases", _phrases, _strings_back),
+        topics=load_topics(rubric_path(root, "topics.yaml")),
+        out_of_role=_phrases(rubric_path(root, "out_of_role.yaml")),
     )
-
-
-def _ready(path: Path, kind: str, build: Callable[[Path], Any], restore: Callable[[Any], Any]) -> Any:
-    """`build(path)`, through the cache unless the file is too large to be a rubric (build says so)."""
-    try:
-        small = path.stat().st_size <= MAX_DATA_FILE_BYTES
-    except OSError:
-        small = False
-    if not small:
-        return build(path)
-    return cached(path, kind, build, lambda value: value, restore, by_content=True)
-
-
-def _strings_back(data: Any) -> tuple[str, ...]:
-    if not isinstance(data, tuple) or not all(isinstance(x, str) for x in data):
-        raise TypeError("not a tuple of strings")
-    return data
-
-
-def _topics_back(data: Any) -> dict[str, tuple[str, ...]]:
-    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
-        raise TypeError("not a mapping of topics")
-    for phrases in data.values():
-        _strings_back(phrases)
-    return data
 
 
 def load_rubrics(root: Path) -> Rubrics:
