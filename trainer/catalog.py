@@ -12,7 +12,7 @@ from pathlib import Path
 
 from trainer.datafiles import CatalogError, field_name, line_of, parse_model, read_yaml
 from trainer.rubrics import Rubrics, builtin_rubrics, catalog_root, load_rubrics
-from trainer.rubrics import builtin_root as builtin_root  # also named here, beside catalog_root
+from trainer.rubrics import builtin_root as builtin_root  # still importable from here, as before
 from trainer.schema import Persona, Scenario
 
 # ---------------------------------------------------------------- personas and scenarios

@@ -96,6 +96,8 @@ def _restore(stored: Any) -> dict[str, Any]:
     for name, part in blob.items():
         if isinstance(part, dict) and isinstance(part.get("weights"), tuple):
             names_text, width, raw = part["weights"]
+            if not isinstance(names_text, str) or not isinstance(raw, bytes):
+                raise TypeError("not packed weights")
             names = names_text.split(_SEP) if names_text else []
             values = array("d", raw)
             if not isinstance(width, int) or width < 1 or len(values) != width * len(names):
