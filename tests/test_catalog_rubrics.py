@@ -4,6 +4,7 @@ everywhere a turn is judged (run, classify, grade and the app), and a layer can 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -41,6 +42,25 @@ def test_classify_uses_the_catalogs_topics(custom: Path) -> None:
     assert shipped.returncode == own.returncode == 0, own.stderr
     assert "monsoon" not in json.loads(shipped.stdout)["topics"]
     assert "monsoon" in json.loads(own.stdout)["topics"]
+
+
+def test_classify_sees_an_edit_to_the_catalogs_topics_at_once_and_a_broken_file_every_time(
+    custom: Path,
+) -> None:
+    """The rubric cache is keyed by the file's content: an edit of the same size within the same tick of
+    the clock still counts, and a file that does not read is never kept."""
+    line = json.dumps({"id": "q", "text": QUESTION, "context": None}) + "\n"
+    topics = custom / "rubrics" / "topics.yaml"
+    assert "monsoon" in json.loads(cli("classify", "--catalog", str(custom), stdin=line).stdout)["topics"]
+    stat = topics.stat()
+    topics.write_text(topics.read_text(encoding="utf-8").replace("monsoon:", "munsoon:"), encoding="utf-8")
+    os.utime(topics, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same time
+    assert "munsoon" in json.loads(cli("classify", "--catalog", str(custom), stdin=line).stdout)["topics"]
+    topics.write_text("munsoon: monsoon\n", encoding="utf-8")
+    for _ in range(2):
+        broken = cli("classify", "--catalog", str(custom), stdin=line)
+        assert broken.returncode == 2
+        assert broken.stderr == f"error: {topics}:1: munsoon: expected a list of phrases\n"
 
 
 def test_grade_uses_the_catalogs_topics(custom: Path, tmp_path: Path) -> None:

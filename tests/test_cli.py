@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -167,6 +168,38 @@ def test_quick_commands_do_not_import_the_session_engine_model_clients_or_gradio
     assert "trainer.cli.main" in imported  # the measurement worked
     heavy = sorted(name for name in imported if name.split(".")[0].startswith(HEAVY))
     assert heavy == [], heavy[:10]
+
+
+def test_classify_reads_its_models_and_rubrics_from_the_cache_without_catalog_models_yaml_or_rich(tmp_path):
+    """What keeps `trainer classify` within its start-up target: a second run (the cache filled by the
+    first) imports neither the catalog's models nor PyYAML nor Rich, and labels the same."""
+    line = '{"id": 1, "text": "What is on your plate this quarter?"}\n'
+    runs = []
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "trainer", "classify"],
+            input=line,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        imported = {
+            row.rsplit("|", 1)[1].strip()
+            for row in result.stderr.splitlines()
+            if row.startswith("import time:")
+        }
+        runs.append((result.stdout, imported))
+    (first, _), (second, imported) = runs
+    assert first == second and json.loads(second)["focus"] == "customer"
+    assert "trainer.grader.assess" in imported  # the measurement worked
+    loaded = sorted(
+        n for n in imported if n in ("trainer.schema", "trainer.catalog") or n.startswith(("yaml", "rich"))
+    )
+    assert loaded == []
+    assert len(list((tmp_path / "cache" / "trainer").glob("*"))) == 4  # two models, two rubric files
 
 
 def test_personas_and_scenarios_json_shapes():

@@ -7,24 +7,13 @@ built-in ones, so a manager can keep just their own personas and scenarios.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainer.datafiles import CatalogError, field_name, line_of, parse_model, read_yaml
-from trainer.rubrics import Rubrics, builtin_root, builtin_rubrics, load_rubrics
+from trainer.rubrics import Rubrics, builtin_rubrics, catalog_root, load_rubrics
+from trainer.rubrics import builtin_root as builtin_root  # still importable from here, as before
 from trainer.schema import Persona, Scenario
-
-
-def catalog_root(explicit: Path | str | None = None) -> Path:
-    chosen = explicit or os.environ.get("TRAINER_CATALOG")
-    if chosen:
-        root = Path(chosen).expanduser()
-        if not root.is_dir():
-            raise CatalogError(root, "catalog folder not found")
-        return root
-    return builtin_root()
-
 
 # ---------------------------------------------------------------- personas and scenarios
 

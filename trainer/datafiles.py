@@ -2,16 +2,23 @@
 
 Personas, scenarios, rubrics and eval suites are YAML; transcripts and turn lists are JSON or text. One
 reader means one error format, and one place that refuses a file too large, not UTF-8, or nested too deeply.
+PyYAML is imported only to parse a file not in the cache (trainer/filecache.py) or to find an error's line:
+`trainer classify`, `scenarios` and `validate` would otherwise pay ~11 ms for the import alone.
 """
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
+
+from trainer.filecache import cached
+
+if TYPE_CHECKING:
+    import yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -29,10 +36,11 @@ class TextError(ValueError):
     """A file that cannot be read as text; str() is the problem, without the file's name (callers add it)."""
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ten times faster
-
 # A persona or scenario is a few KB; a file of megabytes is a mistake, and would take minutes to parse.
 MAX_DATA_FILE_BYTES = 1_000_000
+# Parsed YAML files kept in the cache at most (each place keeps one): catalogs in temporary folders, such as
+# the tests', would otherwise add copies without end.
+YAML_COPIES = 500
 # Transcripts nest four deep, a turn list two: anything near Python's recursion limit is not a transcript.
 MAX_JSON_DEPTH = 100
 
@@ -127,11 +135,39 @@ def _text(path: Path) -> str:
         raise CatalogError(path, str(exc)) from None
 
 
+@cache
+def _loader() -> type[yaml.SafeLoader]:
+    """libyaml's safe loader when present (ten times faster), else PyYAML's own."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Any:
-    """The file's data. Line numbers are looked up only when there is an error to report (`line_of`)."""
+    """The file's data. Line numbers are looked up only when there is an error to report (`line_of`).
+
+    Through the cache of trainer/filecache.py, keyed by the file's bytes: the data of a file that read
+    without error, so a command that finds them all there never imports PyYAML, and a bad file is reported
+    exactly as without the cache (it is never kept)."""
+    try:
+        small = path.stat().st_size <= MAX_DATA_FILE_BYTES
+    except OSError:
+        small = False
+    if not small:  # missing, unreadable or too large: what reading it says
+        return _parse_yaml(path)
+    return cached(path, "yaml", _parse_yaml, _same, _same, by_content=True, keep=YAML_COPIES)
+
+
+def _same(data: Any) -> Any:
+    return data
+
+
+def _parse_yaml(path: Path) -> Any:
+    import yaml
+
     text = _text(path)
     try:
-        return yaml.load(text, Loader=_LOADER)  # a safe loader (SafeLoader or its libyaml twin)
+        return yaml.load(text, Loader=_loader())  # a safe loader (SafeLoader or its libyaml twin)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -140,8 +176,10 @@ def read_yaml(path: Path) -> Any:
 
 def line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
     """Walk an error location (field names and list indexes) through the file's YAML nodes to a line."""
+    import yaml
+
     try:
-        node: yaml.Node | None = yaml.compose(_text(path), Loader=_LOADER)
+        node: yaml.Node | None = yaml.compose(_text(path), Loader=_loader())
     except (yaml.YAMLError, CatalogError):
         return None
     line = node.start_mark.line + 1 if node is not None else None

@@ -7,15 +7,17 @@ without a rubric file borrows the built-in one.
 
 from __future__ import annotations
 
-import re
+import os
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainer.datafiles import CatalogError, line_of, parse_model, read_yaml
-from trainer.schema import TrustRules
-from trainer.text import word_pattern
+from trainer.text import Phrases
+
+if TYPE_CHECKING:
+    from trainer.schema import TrustRules
 
 PACKAGED = Path(__file__).parent / "_catalog"
 SOURCE_TREE = Path(__file__).resolve().parent.parent
@@ -26,6 +28,17 @@ def builtin_root() -> Path:
     if (PACKAGED / "personas").is_dir():
         return PACKAGED
     return SOURCE_TREE
+
+
+def catalog_root(explicit: Path | str | None = None) -> Path:
+    """The catalog folder: `explicit` (`--catalog`), else `$TRAINER_CATALOG`, else the built-in one."""
+    chosen = explicit or os.environ.get("TRAINER_CATALOG")
+    if chosen:
+        root = Path(chosen).expanduser()
+        if not root.is_dir():
+            raise CatalogError(root, "catalog folder not found")
+        return root
+    return builtin_root()
 
 
 def rubric_path(root: Path, name: str) -> Path:
@@ -69,6 +82,8 @@ class Rubrics:
 
     @cached_property
     def rules(self) -> TrustRules:
+        from trainer.schema import TrustRules  # the catalog's models, which judging a turn does not need
+
         return parse_model(TrustRules, rubric_path(self.root, "persona_rules.yaml"))
 
     @cached_property
@@ -89,13 +104,13 @@ class Rubrics:
         return _tones(rubric_path(self.root, "acknowledgements.yaml"))
 
     @cached_property
-    def patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
-        """One compiled pattern per topic, built when a turn is first judged (listing needs none)."""
-        return tuple((name, word_pattern(*phrases)) for name, phrases in self.topics.items())
+    def patterns(self) -> tuple[tuple[str, Phrases], ...]:
+        """One phrase matcher per topic, made when a turn is first judged (listing needs none)."""
+        return tuple((name, Phrases(*phrases)) for name, phrases in self.topics.items())
 
     @cached_property
-    def out_of_role_pattern(self) -> re.Pattern[str] | None:
-        return word_pattern(*self.out_of_role) if self.out_of_role else None
+    def out_of_role_pattern(self) -> Phrases | None:
+        return Phrases(*self.out_of_role) if self.out_of_role else None
 
     def is_out_of_role(self, text: str) -> bool:
         """The turn talks to the simulation (its prompt, its hidden layers), not to the executive."""

@@ -1,33 +1,28 @@
-"""The shapes everything else agrees on: catalog files, transcripts, assessments, persona state, scorecards.
+"""The shapes everything else agrees on: catalog files, persona state, scorecards, and (from trainer/turns.py)
+transcripts and assessments.
 
 Catalog models are strict (`extra="forbid"`) so a typo in a manager's YAML is an error, not a silent default.
-Transcript models ignore unknown fields so transcripts from other systems load.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Focus = Literal["customer", "pitch", "neutral"]
-QuestionKind = Literal["open", "closed"]
-Spin = Literal["situation", "problem", "implication", "need_payoff"]
-# What a customer-focused turn probes (grader/depth.py); which hidden layer that depth can open.
-Depth = Literal["situation", "problem", "implication", "outcome", "personal"]
+# The shapes of turns and their judgement live in trainer/turns.py; named here too, so that every shape
+# of the trainer can be imported from this one module.
+from trainer.turns import Assessment as Assessment
+from trainer.turns import Depth as Depth
+from trainer.turns import Focus as Focus
+from trainer.turns import Move
+from trainer.turns import QuestionKind as QuestionKind
+from trainer.turns import Speaker as Speaker
+from trainer.turns import Spin as Spin
+from trainer.turns import Transcript as Transcript
+from trainer.turns import Turn as Turn
+
 LayerKind = Literal["over_here", "over_there", "so_i_can"]
-Speaker = Literal["trainee", "persona"]
-# What the trainee did, as the persona experiences it; picks the persona's reaction.
-Move = Literal[
-    "pitch",
-    "open_question",
-    "closed_question",
-    "reflection",
-    "insight",
-    "next_step",
-    "off_topic",
-    "goodbye",
-]
 EndReason = Literal["turn_limit", "patience", "objective_met", "goodbye"]
 
 LAYER_ORDER: tuple[LayerKind, ...] = ("over_here", "over_there", "so_i_can")
@@ -211,51 +206,7 @@ class Scenario(Strict):
     end_when_met: bool = Field(default=True, description="The persona wraps up once every objective is met.")
 
 
-# ---------------------------------------------------------------- transcripts
-
-
-class Turn(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
-
-    speaker: Speaker
-    text: str
-
-
-class Transcript(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
-
-    id: str | None = None
-    scenario: str | None = None
-    turns: list[Turn]
-
-
 # ---------------------------------------------------------------- assessment and state
-
-
-class Assessment(BaseModel):
-    """One trainee turn, judged once; drives the persona and the scorecard."""
-
-    model_config = ConfigDict(defer_build=True)
-    turn: int = Field(description="Index of the turn in the transcript.")
-    text: str
-    focus: Focus
-    question: QuestionKind | None
-    spin: Spin | None = None
-    builds_on: bool = False
-    topics: list[str] = Field(default_factory=list)
-    move: Move
-    evidence: list[str] = Field(default_factory=list)
-    confidence: float | None = None
-    judge: str = "offline"
-    unscored: bool = False
-    depth: Depth | None = Field(default=None, description="What a customer-focused turn probes.")
-    follow_up: bool = Field(default=False, description="Asks them to go on about what they just said.")
-
-    def labels(self) -> dict[str, Any]:
-        """This turn's labels in the `trainer classify` shape (its keys in that order)."""
-        keys = ("turn", "text", "focus", "question", "spin", "builds_on", "move", "topics", "evidence")
-        more = ("depth", "follow_up", "confidence", "judge", "unscored")
-        return {key: getattr(self, key) for key in (*keys, *more)}
 
 
 class PersonaState(BaseModel):

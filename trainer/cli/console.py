@@ -2,6 +2,8 @@
 
 Kept apart from the commands so `trainer run` and `trainer chat` show a session the same way. Catalog
 and session text goes through `escape`: a persona's brief or a rep's `[/]` is words, never Rich markup.
+Rich is imported when something is first printed through it: `trainer classify` and `grade` print JSON
+lines only, and importing Rich would cost them about 15 ms.
 """
 
 from __future__ import annotations
@@ -10,14 +12,34 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from trainer.catalog import Catalog
     from trainer.roleplay.session import SessionView
 
-out = Console(highlight=False, soft_wrap=True)
+
+class _Console:
+    """Stands for the one Rich console of the CLI, made on first use; attributes are the console's."""
+
+    _console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if _Console._console is None:
+            from rich.console import Console
+
+            _Console._console = Console(highlight=False, soft_wrap=True)
+        return getattr(_Console._console, name)
+
+
+out: Any = _Console()
+
+
+def escape(text: str) -> str:
+    """`rich.markup.escape`: the text shown as it is, never read as markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def emit(obj: Any) -> None:

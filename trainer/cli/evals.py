@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from trainer.cli.console import out
 from trainer.cli.options import BACKEND_FLAGS, CatalogOpt, LLMFlags, UsageError, backend_options
@@ -35,6 +34,7 @@ def eval_suites(
     catalog: CatalogOpt = None,
 ) -> None:
     """Run eval suites (scripted turns + expectations): a table, a JSON report, exit 1 on any failure."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 

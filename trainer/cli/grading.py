@@ -105,11 +105,9 @@ def classify(
     """Label trainee turns: JSON Lines in ({id, text, context}), JSON Lines out, same order."""
     import json
 
-    from trainer.catalog import catalog_root
     from trainer.datafiles import json_problem, load_json
-    from trainer.grader.assess import assess_turn
-    from trainer.rubrics import label_rubrics
-    from trainer.schema import Turn
+    from trainer.grader.assess import assess_after
+    from trainer.rubrics import catalog_root, label_rubrics
 
     llm_judge = _judge(judge, llm)
     rubrics = label_rubrics(catalog_root(catalog))
@@ -125,8 +123,7 @@ def classify(
         context = item.get("context")
         if context is not None and not isinstance(context, str):
             raise UsageError(f"{source}: line {number}: context: expected a string or null")
-        earlier = [Turn(speaker="persona", text=context)] if context else []
-        assessment = assess_turn(item["text"], len(earlier), earlier, rubrics)
+        assessment = assess_after(item["text"], context, rubrics)
         if llm_judge is not None:
             assessment = llm_judge(assessment, context, f"judge line {number}")
         labels = assessment.labels()

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from trainer.cli.console import emit, out, print_card, print_scorecard, usage_json, usage_line
+from trainer.cli.console import emit, escape, out, print_card, print_scorecard, usage_json, usage_line
 from trainer.cli.options import (
     VOICE_FLAGS,
     CatalogOpt,

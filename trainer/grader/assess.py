@@ -7,30 +7,29 @@ and whether the turn builds on their words. Another judge (the LLM judge) relabe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from trainer.grader.classifier import predict
 from trainer.grader.depth import predict_depth
 from trainer.rubrics import Rubrics, builtin_rubrics
-from trainer.schema import Assessment, Focus, Move, QuestionKind, Spin, Turn
-from trainer.text import content_words, question_sentence, word_pattern
+from trainer.text import Phrases, content_words, question_sentence
+from trainer.turns import Assessment, Focus, Move, QuestionKind, Spin, Turn
 
-_GOODBYE = word_pattern(
+_GOODBYE = Phrases(
     "goodbye", "bye", "talk soon", "i'll let you go", "let you get to", "have a good", "speak soon",
     "thanks for your time", "thank you for your time", "that's all from me", "see you",
 )  # fmt: skip
-_NEXT_STEP = word_pattern(
+_NEXT_STEP = Phrases(
     "meet again", "follow-up", "follow up", "next step", "another conversation", "set up a time",
     "find a time", "grab a coffee", "grab coffee", "over coffee", "dinner", "lunch", "1:1", "one-on-one",
     "one on one", "continue this", "continue the conversation", "schedule", "next week", "pick this up",
     "talk again", "second meeting", "sit down", "get together", "worth a conversation", "book some time",
 )  # fmt: skip
-_PRODUCT = word_pattern(
+_PRODUCT = Phrases(
     "demo", "our platform", "our product", "our solution", "our service", "our tool", "pricing", "discount",
     "contract", "sign", "trial", "pilot with us", "feature", "licen", "quote", "proposal", "purchase",
 )  # fmt: skip
-_INSIGHT = word_pattern(
+_INSIGHT = Phrases(
     "i've been researching", "i have been researching", "i've been looking into", "i've been studying",
     "i've been struggling", "been wrestling", "one of your peers", "a peer of yours", "another company",
     "other companies", "others in your industry", "what we've seen across", "what i've seen across",
@@ -56,19 +55,19 @@ _COMMERCIAL = word_pattern(
     "order form", "upgrade", "extended", "renewal", "case stud", "brochure", "statement of work",
     "licen", "discount",
 )  # fmt: skip
-_SPIN: tuple[tuple[Spin, re.Pattern[str]], ...] = (
-    ("need_payoff", word_pattern(
+_SPIN: tuple[tuple[Spin, Phrases], ...] = (
+    ("need_payoff", Phrases(
         "would it help", "would that help", "how would it", "what would it mean", "what would that mean",
         "if you could", "if you had", "value", "benefit", "what would change", "how would that",
         "what would success", "what would it look like", "what would be different", "ideal", "so you can",
         "so that you", "what would it do for", "what would that do for", "useful",
     )),
-    ("implication", word_pattern(
+    ("implication", Phrases(
         "impact", "affect", "effect", "consequence", "what happens if", "what happens when", "cost you",
         "mean for", "lead to", "knock-on", "ripple", "what does that do", "how does that play",
         "what would happen", "at stake", "result in",
     )),
-    ("problem", word_pattern(
+    ("problem", Phrases(
         "problem", "challenge", "difficult", "worr", "concern", "struggl", "frustrat", "hard", "pain",
         "dissatisf", "keep you up", "go wrong", "went wrong", "issue", "obstacle", "risk", "tough",
         "bother", "pressure",
@@ -127,10 +126,21 @@ def assess_turn(
     return _assess(text, index, _last_persona_line(earlier), _persona_words(earlier), rubrics)
 
 
+def assess_after(text: str, context: str | None, rubrics: Rubrics | None = None) -> Assessment:
+    """One turn after the persona's line `context` (or at the start): `assess_turn` after that one persona
+    turn, without making Turn models (`trainer classify` judges each of its lines so)."""
+    if not context:
+        return _assess(text, 0, None, set(), rubrics)
+    return _assess(text, 1, context, content_words(context), rubrics)
+
+
 def _assess(
     text: str, index: int, context: str | None, theirs: set[str], rubrics: Rubrics | None
 ) -> Assessment:
-    """The judgement itself, given the persona's last line (`context`) and every word they said so far."""
+    """The judgement itself, given the persona's last line (`context`) and every word they said so far.
+
+    Made with `model_construct`: every value comes from the grader's own label sets, and validating them
+    would first build Assessment's schema, some 13 ms that `trainer classify` would pay for nothing."""
     label = predict(text, context)
     question: QuestionKind | None = label.question  # type: ignore[assignment]
     focus: Focus = label.focus  # type: ignore[assignment]
@@ -151,7 +161,7 @@ def _assess(
     evidence = list(label.evidence)
     if picked_up:
         evidence.append("picks up: " + ", ".join(picked_up[:3]))
-    return Assessment(
+    return Assessment.model_construct(
         turn=index,
         text=text,
         focus=focus,

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from trainer.grader.features import FOCUS_CLASSES, QUESTION_CLASSES, Features, extract, token_grams
 from trainer.grader.lexicons import word_set
-from trainer.grader.weights_cache import load_weights
+from trainer.grader.weights_cache import Packed, load_packed, pack
 
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "turn_model.json"
 
@@ -42,24 +42,28 @@ class TurnPrediction:
         return self.probs[self.focus]
 
 
-@dataclass(frozen=True)
 class _Linear:
-    classes: tuple[str, ...]
-    bias: tuple[float, ...]
-    weights: dict[str, Sequence[float]]
+    """One head: feature `name`'s weights (one per class) are `values[index[name]:][:3]`.
+
+    The model's holders are plain classes: a dataclass takes about 1 ms to define, at every start."""
+
+    __slots__ = ("bias", "classes", "index", "values")
+
+    def __init__(self, classes: tuple[str, ...], bias: tuple[float, ...], packed: Packed) -> None:
+        self.classes, self.bias, self.index, self.values = classes, bias, packed.index, packed.values
 
 
 # A token's word weights and summed character n-gram weights for the three focus classes, flat.
 _TokenVector = tuple[float, float, float, float, float, float]
 
 
-@dataclass(frozen=True)
 class _Model:
-    focus: _Linear
-    question: _Linear
-    meta: dict[str, Any]
-    # token -> its _TokenVector (word weights, summed char n-gram weights); filled lazily, bounded.
-    token_cache: dict[str, _TokenVector] = field(default_factory=dict)
+    __slots__ = ("focus", "meta", "question", "token_cache")
+
+    def __init__(self, focus: _Linear, question: _Linear, meta: dict[str, Any]) -> None:
+        self.focus, self.question, self.meta = focus, question, meta
+        # token -> its _TokenVector (word weights, summed char n-gram weights); filled lazily, bounded.
+        self.token_cache: dict[str, _TokenVector] = {}
 
 
 def _linear(blob: dict[str, Any], expected: tuple[str, ...]) -> _Linear:
@@ -68,11 +72,14 @@ def _linear(blob: dict[str, Any], expected: tuple[str, ...]) -> _Linear:
         raise ValueError(
             f"weights classes {classes} != {expected}; retrain with training/train_classifier.py"
         )
-    return _Linear(classes, tuple(blob["bias"]), blob["weights"])  # lists index like tuples, and load faster
+    weights = blob["weights"]
+    packed = weights if isinstance(weights, Packed) else pack(weights, len(classes))
+    return _Linear(classes, tuple(blob["bias"]), packed)
 
 
 def model_from_blob(blob: dict[str, Any]) -> _Model:
-    """A model from the parsed weights file (training uses this for cross-validation)."""
+    """A model from the parsed weights file, its heads' weights packed or not (training passes them as
+    parsed, for cross-validation)."""
     return _Model(
         focus=_linear(blob["focus"], FOCUS_CLASSES),
         question=_linear(blob["question"], QUESTION_CLASSES),
@@ -88,7 +95,7 @@ def load_model(path: Path | None = None) -> _Model:
     with _lock:
         if path is None and _model is not None:
             return _model
-        model = model_from_blob(load_weights(path or WEIGHTS_PATH))
+        model = model_from_blob(load_packed(path or WEIGHTS_PATH))
         if path is None:
             _model = model
         return model
@@ -110,18 +117,16 @@ def _softmax(scores: list[float]) -> list[float]:
 
 def _scores3(lin: _Linear, feats: list[tuple[str, float]]) -> list[float]:
     b0, b1, b2 = lin.bias
-    get = lin.weights.get
+    get, v = lin.index.get, lin.values
     for name, value in feats:
-        w = get(name)
-        if w is not None:
-            w0, w1, w2 = w
-            b0 += value * w0
-            b1 += value * w1
-            b2 += value * w2
+        i = get(name)
+        if i is not None:
+            b0 += value * v[i]
+            b1 += value * v[i + 1]
+            b2 += value * v[i + 2]
     return [b0, b1, b2]
 
 
-_ZERO = (0.0, 0.0, 0.0)
 _QUESTION_OUT: tuple[str | None, ...] = tuple(None if c == "none" else c for c in QUESTION_CLASSES)
 # Class names, to build the probability dicts as literals (faster than dict(zip(...))).
 _F0, _F1, _F2 = FOCUS_CLASSES
@@ -139,15 +144,15 @@ def _token_vector(model: _Model, tok: str) -> _TokenVector:
     if hit is not None:
         return hit
     c0 = c1 = c2 = 0.0
-    get = model.focus.weights.get
+    get, v = model.focus.index.get, model.focus.values
     for gram in token_grams(tok):
-        w = get(gram)
-        if w is not None:
-            c0 += w[0]
-            c1 += w[1]
-            c2 += w[2]
-    w0, w1, w2 = get("w:" + tok, _ZERO)
-    vec = (w0, w1, w2, c0, c1, c2)
+        i = get(gram)
+        if i is not None:
+            c0 += v[i]
+            c1 += v[i + 1]
+            c2 += v[i + 2]
+    i = get("w:" + tok)
+    vec = (0.0, 0.0, 0.0, c0, c1, c2) if i is None else (v[i], v[i + 1], v[i + 2], c0, c1, c2)
     if len(cache) >= _TOKEN_CACHE_MAX:
         cache.clear()
     cache[tok] = vec
@@ -180,20 +185,19 @@ def _focus_scores(model: _Model, feats: Features) -> tuple[list[float], list[lis
         s0 += a
         s1 += b
         s2 += c
-    get = model.focus.weights.get
+    get, v = model.focus.index.get, model.focus.values
     other, owners = feats.other, feats.other_owners
     # `extract` lists the token-owned features (bigrams, lexicon hits) first, then the rest.
     n_owned = len(owners) - owners.count(-1)
     for j in range(n_owned):
         name, value = other[j]
-        w = get(name)
-        if w is None:
+        i = get(name)
+        if i is None:
             continue
         owner = owners[j]
-        w0, w1, w2 = w
-        a = value * w0
-        b = value * w1
-        c = value * w2
+        a = value * v[i]
+        b = value * v[i + 1]
+        c = value * v[i + 2]
         s0 += a
         s1 += b
         s2 += c
@@ -210,12 +214,11 @@ def _focus_scores(model: _Model, feats: Features) -> tuple[list[float], list[lis
         p2[owner] += c
     for j in range(n_owned, len(other)):
         name, value = other[j]
-        w = get(name)
-        if w is not None:
-            w0, w1, w2 = w
-            s0 += value * w0
-            s1 += value * w1
-            s2 += value * w2
+        i = get(name)
+        if i is not None:
+            s0 += value * v[i]
+            s1 += value * v[i + 1]
+            s2 += value * v[i + 2]
     return [s0, s1, s2], [p0, p1, p2]
 
 

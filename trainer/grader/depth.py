@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.grader.features import Features, extract
-from trainer.grader.weights_cache import load_weights
+from trainer.grader.weights_cache import Packed, load_packed, pack
 from trainer.text import content_words
 
 DEPTH_CLASSES = ("situation", "problem", "implication", "outcome", "personal")
@@ -28,19 +28,23 @@ _lock = threading.Lock()
 _heads: dict[str, _Head] | None = None
 
 
-@dataclass(frozen=True)
 class _Head:
-    classes: tuple[str, ...]
-    bias: tuple[float, ...]
-    weights: dict[str, list[float]]
+    """One head's classes, biases and weights (a plain class: a dataclass takes ~1 ms to define)."""
+
+    __slots__ = ("bias", "classes", "weights")
+
+    def __init__(self, classes: tuple[str, ...], bias: tuple[float, ...], weights: Packed) -> None:
+        self.classes, self.bias, self.weights = classes, bias, weights
 
     def probs(self, feats: list[tuple[str, float]]) -> list[float]:
         scores = list(self.bias)
+        get, values = self.weights.index.get, self.weights.values
+        width = range(len(scores))
         for name, value in feats:
-            w = self.weights.get(name)
-            if w is not None:
-                for k, wk in enumerate(w):
-                    scores[k] += value * wk
+            at = get(name)
+            if at is not None:
+                for k in width:
+                    scores[k] += value * values[at + k]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
@@ -63,13 +67,15 @@ def depth_features(feats: Features, context: str | None) -> list[tuple[str, floa
 
 
 def heads_from_blob(blob: dict[str, Any]) -> dict[str, _Head]:
-    """The two heads of a weights file (training uses this for cross-validation)."""
+    """The two heads of a weights file, packed or as parsed (training passes them so, to cross-validate)."""
     out = {}
     for name, expected in (("depth", DEPTH_CLASSES), ("follow_up", FOLLOW_UP_CLASSES)):
         part = blob[name]
         if tuple(part["classes"]) != expected:
             raise ValueError(f"depth weights: {name} classes {part['classes']} != {expected}; retrain")
-        out[name] = _Head(expected, tuple(part["bias"]), part["weights"])
+        weights = part["weights"]
+        packed = weights if isinstance(weights, Packed) else pack(weights, len(expected))
+        out[name] = _Head(expected, tuple(part["bias"]), packed)
     return out
 
 
@@ -78,7 +84,7 @@ def _load() -> dict[str, _Head]:
     if _heads is None:
         with _lock:
             if _heads is None:
-                _heads = heads_from_blob(load_weights(WEIGHTS_PATH))
+                _heads = heads_from_blob(load_packed(WEIGHTS_PATH))
     return _heads
 
 
