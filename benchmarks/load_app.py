@@ -89,7 +89,7 @@ def main() -> int:
     parser.add_argument("--burst", action="store_true", help="no pauses: all reps send each turn at once")
     parser.add_argument("--instances", type=int, help="scale out: N instances behind nginx on PostgreSQL")
     parser.add_argument(
-        "--saturate", type=int, default=60, help="with --instances: reps in the saturation runs"
+        "--saturate", type=int, default=120, help="with --instances: reps in the saturation runs"
     )
     parser.add_argument("--sat-turns", type=int, default=8, help="with --instances: turns per saturation rep")
     parser.add_argument(

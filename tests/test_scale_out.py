@@ -87,9 +87,15 @@ def test_a_session_moves_to_another_instance_when_its_own_is_killed(tmp_path, ca
     assert after.turns == view.turns and after.state == view.state  # trust and layers carried over
 
 
-def test_the_stack_refuses_a_sqlite_url(tmp_path, nginx):
+def test_the_stack_refuses_a_sqlite_url_and_leaves_nothing_behind(tmp_path, nginx):
+    import glob
+    import tempfile
+
+    pattern = f"{tempfile.gettempdir()}/trainer-stack-*"
+    before = set(glob.glob(pattern))
     with pytest.raises(StackError, match="share one PostgreSQL server"):
         start_stack(instances=2, database_url=f"sqlite:///{tmp_path / 'one.db'}")
+    assert set(glob.glob(pattern)) == before
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

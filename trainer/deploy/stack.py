@@ -164,19 +164,20 @@ def start_stack(
             wait_until_answering(instance, n)
         nginx = start_nginx(host, port or free_port(), [i.address for i in started], run_dir / "nginx")
     except (StoreError, PostgresUnavailable, NginxUnavailable) as exc:
-        _cleanup(started, postgres)
+        _cleanup(started, postgres, run_dir)
         raise StackError(str(exc)) from None
     except BaseException:
-        _cleanup(started, postgres)
+        _cleanup(started, postgres, run_dir)
         raise
     return Stack(nginx.url, database_url, started, nginx, run_dir, postgres)
 
 
-def _cleanup(started: list[Instance], postgres: LocalPostgres | None) -> None:
+def _cleanup(started: list[Instance], postgres: LocalPostgres | None, run_dir: Path) -> None:
     for instance in started:
         instance.stop()
     if postgres is not None:
         postgres.stop()
+    shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ and whether the turn builds on their words. Another judge (the LLM judge) relabe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from trainer.grader.classifier import predict
@@ -39,7 +40,7 @@ _INSIGHT = Phrases(
 # Promises of compliance ("whatever you need, we'll make it happen"): the rep selling our willingness,
 # which the persona must hear as a pitch. The training turns hold almost none of them, and since the
 # speech-act turns taught the model that short friendly lines are neutral, it reads these as small talk.
-_PROMISE = word_pattern(
+_PROMISE = Phrases(
     "whatever you need", "at your service", "you're the boss", "consider it done", "anything you need",
     "we'll make it happen", "we will make it happen", "we'll deliver", "we will deliver", "we'll get it done",
     "we'll do whatever", "we can make it happen", "we've got you covered",
@@ -50,7 +51,7 @@ _SEND_OFFER = re.compile(
     r"\b(?:can i|could i|may i|shall i|should i|want me to|would you like me to|i'll|i can) (?:\w+ ){0,2}"
     r"(?:send|share|forward|bring|email|put together|draft)\b"
 )
-_COMMERCIAL = word_pattern(
+_COMMERCIAL = Phrases(
     "change request", "scope", "proposal", "quote", "pricing", "price list", "comparison", "contract",
     "order form", "upgrade", "extended", "renewal", "case stud", "brochure", "statement of work",
     "licen", "discount",

@@ -1,8 +1,8 @@
 """The app's store (users, teams, assignments, sessions, scores, comments, logins) beside the checkpoints.
 
-Rows are plain dataclasses and `Store` holds the queries; the database they run on comes from
-`trainer.team.database`. SQL here is plain and portable (text ids made in Python, `?` placeholders
-rewritten for PostgreSQL by `trainer.team.postgres`).
+Rows are plain dataclasses (`trainer.team.rows`, re-exported here) and `Store` holds the queries; the
+database they run on comes from `trainer.team.database`. SQL here is plain and portable (text ids made
+in Python, `?` placeholders rewritten for PostgreSQL by `trainer.team.postgres`).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trainer.schema import Scorecard
 from trainer.team.database import MIGRATIONS, Database, StoreError, open_database
+from trainer.team.rows import Assignment, Comment, SessionRow, User
 
 ROLES = ("rep", "manager")
 LOCAL_NAME = "you"  # the no-login practice user on localhost; no account may take the name
@@ -29,63 +29,6 @@ def now() -> str:
 def _ago(age: timedelta) -> str:
     """The time `age` before now, written as `now()` writes times, so the two compare as text."""
     return (datetime.now(UTC) - age).isoformat(timespec="microseconds")
-
-
-# ---------------------------------------------------------------- rows
-
-
-@dataclass(frozen=True)
-class User:
-    name: str
-    role: str
-    team: str
-
-    @property
-    def is_manager(self) -> bool:
-        return self.role == "manager"
-
-
-@dataclass(frozen=True)
-class Assignment:
-    id: str
-    scenario_id: str
-    assignee: str | None
-    team: str | None
-    due: str | None
-    pass_mark: int
-    created_by: str
-    created_at: str
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    id: str
-    username: str
-    scenario_id: str | None
-    assignment_id: str | None
-    mode: str
-    source: str
-    status: str
-    pass_mark: int | None
-    title: str
-    started_at: str
-    ended_at: str | None
-    overall: float | None = None
-    passed: bool | None = None
-    dimensions: dict[str, float] | None = None
-
-    @property
-    def ended(self) -> bool:
-        return self.status == "ended"
-
-
-@dataclass(frozen=True)
-class Comment:
-    id: str
-    session_id: str
-    author: str
-    text: str
-    created_at: str
 
 
 _SESSION_SELECT = """SELECT s.*, sc.overall, sc.passed, sc.dimensions_json FROM sessions s
