@@ -139,6 +139,24 @@ def test_backend_flags_reach_the_settings(args):
 HEAVY = ("langgraph", "langchain", "openai", "httpx", "gradio", "tenacity")
 
 
+def imports_of(args: tuple[str, ...], stdin: str | None, env: dict[str, str] | None = None):
+    """Run `trainer ARGS` under `-X importtime`: its output, and every module it imported."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "trainer", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {
+        row.rsplit("|", 1)[1].strip() for row in result.stderr.splitlines() if row.startswith("import time:")
+    }
+    return result.stdout, imported
+
+
 @pytest.mark.parametrize(
     ("args", "stdin"),
     [
@@ -151,20 +169,7 @@ HEAVY = ("langgraph", "langchain", "openai", "httpx", "gradio", "tenacity")
 )
 def test_quick_commands_do_not_import_the_session_engine_model_clients_or_gradio(args, stdin):
     """A fast CLI: listing, checking and classifying never load LangGraph, the model clients or Gradio."""
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "trainer", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    imported = {
-        line.rsplit("|", 1)[1].strip()
-        for line in result.stderr.splitlines()
-        if line.startswith("import time:")
-    }
+    _, imported = imports_of(args, stdin)
     assert "trainer.cli.main" in imported  # the measurement worked
     heavy = sorted(name for name in imported if name.split(".")[0].startswith(HEAVY))
     assert heavy == [], heavy[:10]
@@ -174,24 +179,7 @@ def test_classify_reads_its_models_and_rubrics_from_the_cache_without_catalog_mo
     """What keeps `trainer classify` within its start-up target: a second run (the cache filled by the
     first) imports neither the catalog's models nor PyYAML nor Rich, and labels the same."""
     line = '{"id": 1, "text": "What is on your plate this quarter?"}\n'
-    runs = []
-    for _ in range(2):
-        result = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "trainer", "classify"],
-            input=line,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        imported = {
-            row.rsplit("|", 1)[1].strip()
-            for row in result.stderr.splitlines()
-            if row.startswith("import time:")
-        }
-        runs.append((result.stdout, imported))
+    runs = [imports_of(("classify",), line, {"XDG_CACHE_HOME": str(tmp_path / "cache")}) for _ in range(2)]
     (first, _), (second, imported) = runs
     assert first == second and json.loads(second)["focus"] == "customer"
     assert "trainer.grader.assess" in imported  # the measurement worked
