@@ -58,6 +58,8 @@ def test_postgresql_store_and_checkpoints_share_one_database(database_url):
     with store.db.connect() as conn:
         tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     assert {"users", "sessions", "scores", "comments", "assignments", "logins", "checkpoints"} <= tables
+    password = database_url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+    assert password not in repr(store.db) + repr(store.db.pools)
 
 
 def test_instances_starting_together_migrate_once(database_url):

@@ -77,6 +77,9 @@ class Database:
     url: str
     pools: Any = field(default=None, repr=False, compare=False)  # PostgresPools for postgresql:// URLs
 
+    def __repr__(self) -> str:  # never the password, should a Database end up in a log or a traceback
+        return f"Database({safe_url(self.url)!r})"
+
     @property
     def dialect(self) -> str:
         return "postgresql" if self.pools is not None else self.url.split(":", 1)[0]

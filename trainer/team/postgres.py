@@ -68,6 +68,9 @@ class PostgresPools:
         self._store_pool: Any = None
         self._saver: Any = None
 
+    def __repr__(self) -> str:
+        return f"PostgresPools({safe_url(self.url)!r})"
+
     def check(self) -> None:
         """Reach the server now, so a wrong URL or a server that is down stops the command with a message."""
         import psycopg
