@@ -56,6 +56,11 @@ def test_a_session_moves_to_another_instance_when_its_own_is_killed(tmp_path, ca
         for line in LINES[:2]:
             ravi.predict(line, "Training", api_name="/send")
         assert instance_of(ravi, url) == first  # sticky: every request of the page went to one instance
+        call = b"Rep: What matters most this quarter?\nCustomer: The budget.\n" * 6000  # ~340 KB: nginx
+        uploaded = httpx.post(  # buffers a body this size to disk, in a folder its workers must reach
+            url + "gradio_api/upload", files={"files": ("call.txt", call)}, cookies=ravi.cookies, timeout=30
+        )
+        assert uploaded.status_code == 200, uploaded.text[:200]
         others = {instance_of(Client(url, auth=(n, PASSWORD), verbose=False), url) for n in ("rosa", "omar")}
         assert others  # other reps are routed too (to either instance)
         session_id = store.sessions_of(["ravi"])[-1].id

@@ -80,8 +80,11 @@ def start_nginx(host: str, port: int, upstreams: list[str], run_dir: Path) -> Ng
     binary = nginx_binary()
     run_dir.mkdir(parents=True, exist_ok=True)
     user = worker_user()
+    if os.geteuid() == 0:  # the workers (www-data) must reach their temp folders: traverse, never list
+        for folder in (run_dir.parent, run_dir):
+            folder.chmod(0o711)
     for name in TEMP_DIRS:
-        (run_dir / name).mkdir(exist_ok=True)
+        (run_dir / name).mkdir(mode=0o700, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(run_dir / name, user)
     conf = run_dir / "nginx.conf"
