@@ -114,6 +114,26 @@ def test_a_fact_naming_an_unknown_layer_is_refused_by_validate(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("text", "depth", "follow_up", "heard_as_a_probe"),
+    [
+        ("And for you?", "personal", False, True),  # no yes/no question: it asks them to talk
+        ("Such as?", "situation", True, True),  # a follow-up asking for more
+        ("And the ideal outcome?", "outcome", True, True),
+        ("So what's at stake for you?", "personal", False, True),
+        ("Is it hard for you?", "personal", False, False),  # a real yes/no question: a short answer
+        ("And did finance sign it off?", "situation", True, False),
+        ("Q3 or Q4?", "situation", True, False),  # either/or
+    ],
+)
+def test_a_narrow_question_that_is_no_yes_no_question_is_heard_as_an_invitation(
+    text, depth, follow_up, heard_as_a_probe
+):
+    from trainer.roleplay.persona import asks_for_more
+
+    assert asks_for_more(probe(depth, "closed", follow_up=follow_up, text=text)) is heard_as_a_probe
+
+
+@pytest.mark.parametrize(
     ("text", "depth"),
     [
         ("What would pulling this off mean for you personally?", "personal"),

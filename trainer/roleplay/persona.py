@@ -209,15 +209,37 @@ _QUESTION_WORDS = _WH | {"many", "much", "do", "does", "did", "is", "are", "the"
 
 
 def asks_for_more(assessment: Assessment) -> bool:
-    """A "closed" what/how question that probes a depth ("what's at stake for you in this?"): the grader
-    may count it as one fact, but a person hears an invitation to talk, so the persona treats it so."""
-    asked = (question_sentence(assessment.text) or "").lower().replace("'", " ").split()
-    return (
-        assessment.focus == "customer"
-        and assessment.question == "closed"
-        and assessment.depth in LAYER_FOR_DEPTH
-        and any(word.strip(",.?;:") in _WH for word in asked)
-    )
+    """A "closed" question a person hears as an invitation to talk: a what/how question that probes a
+    depth ("what's at stake for you in this?"), or one that is no yes/no question at all ("And for you?",
+    "Such as?") probing a depth or following up. The grader may count it as one fact; the persona does not.
+    """
+    if assessment.focus != "customer" or assessment.question != "closed":
+        return False
+    asked = [w.strip(",.?;:!") for w in (question_sentence(assessment.text) or "").lower().split()]
+    wh = any(word.replace("'", " ").split()[0] in _WH for word in asked if word)
+    yes_no = _yes_no_form(asked)
+    probing = assessment.depth in LAYER_FOR_DEPTH
+    return (probing and (wh or not yes_no)) or (assessment.follow_up and not wh and not yes_no)
+
+
+# A yes/no question opens with a verb ("Is it...", "Did finance...", "Would it help..."), after any
+# "and", "so", "but"; "And for you?" and "Meaning?" do not, so they ask for more than a yes.
+_AUXILIARY = frozenset(
+    [
+        "is", "are", "was", "were", "am", "do", "does", "did", "can", "could", "would", "will", "should",
+        "shall", "have", "has", "had", "may", "might", "must", "isn't", "aren't", "wasn't", "weren't",
+        "don't", "doesn't", "didn't", "can't", "couldn't", "wouldn't", "won't", "shouldn't", "haven't",
+        "hasn't",
+    ]
+)  # fmt: skip
+_MARKERS = frozenset(["and", "so", "but", "then", "okay", "ok", "right", "well", "now", "or"])
+
+
+def _yes_no_form(words: list[str]) -> bool:
+    rest = [w for w in words if w]
+    while rest and rest[0] in _MARKERS:
+        rest = rest[1:]
+    return (bool(rest) and rest[0] in _AUXILIARY) or " or " in f" {' '.join(words)} "
 
 
 def _answer_closed(persona: Persona, state: PersonaState, assessment: Assessment, plan: ReplyPlan) -> bool:
