@@ -272,20 +272,11 @@ def _asked_words(assessment: Assessment) -> tuple[str, set[str]]:
     return asked, {w.strip(',.?;:!"()') for w in asked.replace("'", " ").split()}
 
 
-def wh_question(assessment: Assessment) -> bool:
-    """The question asks what, how, who, which, when, where or why: it wants words, not a yes or no."""
-    return bool(_asked_words(assessment)[1] & _WH)
-
-
-def fact_for(persona: Persona, state: PersonaState, assessment: Assessment, said: bool = False) -> int | None:
-    """The persona's fact a one-fact wh-question asks for ("How big is the team?"), if it knows one it may
-    tell and has not said yet (`said`: one it has already said): the one sharing most words with it."""
-    return _best_fact(persona, state, assessment, said)[0]
-
-
 def _best_fact(
     persona: Persona, state: PersonaState, assessment: Assessment, said: bool
 ) -> tuple[int | None, int]:
+    """The persona's fact a one-fact wh-question asks for ("How big is the team?") and its score (words
+    shared): among facts it may tell and has not said yet, or (`said`) among those it has said."""
     asked, words = _asked_words(assessment)
     if assessment.focus != "customer" or not words & _WH:
         return None, 0
