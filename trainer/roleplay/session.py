@@ -88,7 +88,14 @@ class Sessions:
         return {"configurable": configurable}
 
     def _head(self, session_id: str):
-        """The newest snapshot whose run completed (nothing left to do)."""
+        """The newest snapshot whose run completed (nothing left to do).
+
+        That is nearly always the latest checkpoint, read with one indexed lookup; only when it is not
+        (a run that stopped part-way) is the history walked, which reads every checkpoint of the thread.
+        """
+        latest = self.graph.get_state(self._config(session_id))
+        if not latest.next and latest.values.get("turns"):
+            return latest
         for snapshot in self.graph.get_state_history(self._config(session_id)):
             if not snapshot.next and snapshot.values.get("turns"):
                 return snapshot
