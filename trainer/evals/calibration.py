@@ -300,34 +300,27 @@ def format_table(report: dict[str, dict[str, dict[str, Any]]]) -> str:
                 f"{fmt(m['customer_vs_pitch_acc'])} | {fmt(m['open_closed_acc'])} ({m['n_open_closed']}) | "
                 f"{fmt(m.get('classify_macro_f1'))} | {fmt(m.get('classify_customer_vs_pitch_strict'))} |"
             )
-    depth = [(c, s, m) for c, parts in report.items() for s, m in parts.items() if m.get("n_depth")]
-    if depth:
-        lines += [
-            "",
+    sections = (
+        (
+            "n_depth",
             "Discovery depth (situation / problem / implication / outcome / personal):",
-            "",
             "| corpus | split | customer turns | depth macro-F1 (on people's customer turns) "
             "| end to end, as classify prints (6 classes) |",
-            "|---|---|---:|---:|---:|",
-        ]
-        for corpus, split, m in depth:
-            lines.append(
-                f"| {corpus} | {split} | {m['n_depth']} | {fmt(m['depth_macro_f1'])} | "
-                f"{fmt(m['depth_end_to_end_macro_f1'])} |"
-            )
-    panels = [(c, s, m) for c, parts in report.items() for s, m in parts.items() if m.get("n_panel")]
-    if panels:
-        lines += [
-            "",
+            ("depth_macro_f1", "depth_end_to_end_macro_f1"),
+        ),
+        (
+            "n_panel",
             "Open/closed on turns a panel of annotators labelled (AnnoMI: ten each):",
-            "",
             "| corpus | split | turns | model vs panel majority | model vs one annotator "
             "| annotator vs annotator |",
-            "|---|---|---:|---:|---:|---:|",
-        ]
-        for corpus, split, m in panels:
-            lines.append(
-                f"| {corpus} | {split} | {m['n_panel']} | {fmt(m['panel_majority_acc'])} | "
-                f"{fmt(m['panel_model_vs_one'])} | {fmt(m['panel_pairwise'])} |"
-            )
+            ("panel_majority_acc", "panel_model_vs_one", "panel_pairwise"),
+        ),
+    )
+    for count, title, header, keys in sections:  # smaller tables, only for corpora that have the labels
+        rows = [(c, s, m) for c, parts in report.items() for s, m in parts.items() if m.get(count)]
+        if not rows:
+            continue
+        lines += ["", title, "", header, "|---|---|" + "---:|" * (1 + len(keys))]
+        for corpus, split, m in rows:
+            lines.append(f"| {corpus} | {split} | {m[count]} | " + " | ".join(fmt(m[k]) for k in keys) + " |")
     return "\n".join(lines)
