@@ -14,11 +14,11 @@ from gradio_client.exceptions import AppError
 
 from tests.app_fixtures import PASSWORD, make_store
 from tests.conftest import script
+from trainer.team.access import needs_login
 from trainer.team.database import StoreError
 from trainer.team.passwords import hash_password
 from trainer.team.store import open_store
 from trainer.web.server import launch
-from trainer.web.signin import needs_login
 
 
 def free_port() -> int:

@@ -10,16 +10,16 @@ import os
 import pwd
 import shutil
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from trainer.deploy.local_net import wait_until_answering
 
 # The repository's deploy/nginx.conf; an installed wheel carries the same file inside the package.
 _IN_REPO = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 TEMPLATE = _IN_REPO if _IN_REPO.exists() else Path(__file__).resolve().parents[1] / "_deploy" / "nginx.conf"
 TEMP_DIRS = ("body", "proxy", "fastcgi", "uwsgi", "scgi")
+START_TIMEOUT = 20.0  # seconds for nginx to answer (any status: an instance's own is not ours to judge)
 
 
 class NginxUnavailable(RuntimeError):
@@ -96,16 +96,12 @@ def start_nginx(host: str, port: int, upstreams: list[str], run_dir: Path) -> Ng
         raise NginxUnavailable(f"nginx -t: {errors[0].split('] ', 1)[-1].strip()}")
     process = subprocess.Popen([*args, "-g", "daemon off;"], stdin=subprocess.DEVNULL)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log = (run_dir / "error.log").read_text(errors="replace").strip().splitlines()
-            raise NginxUnavailable(f"nginx exited: {log[-1] if log else 'no log'}")
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            break
-        except urllib.error.HTTPError:
-            break  # it answers: an instance's own status is not ours to judge here
-        except OSError:
-            time.sleep(0.1)
+    try:
+        answered = wait_until_answering(url, lambda: process.poll() is None, START_TIMEOUT)
+    except TimeoutError:
+        process.kill()
+        raise NginxUnavailable(f"nginx did not answer at {url} within {START_TIMEOUT:.0f} s") from None
+    if not answered:
+        log = (run_dir / "error.log").read_text(errors="replace").strip().splitlines()
+        raise NginxUnavailable(f"nginx exited: {log[-1] if log else 'no log'}")
     return Nginx(process, run_dir, url)

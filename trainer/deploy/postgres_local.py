@@ -11,11 +11,12 @@ import glob
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from trainer.deploy.local_net import free_port
 
 DATABASE = "trainer"
 USER = "trainer"
@@ -34,12 +35,6 @@ def bin_dir() -> Path:
     if not versions:
         raise PostgresUnavailable("PostgreSQL server not found: install it with `apt-get install postgresql`")
     return Path(versions[-1]).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_owner(args: list[str]) -> list[str]:

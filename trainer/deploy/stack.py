@@ -15,18 +15,16 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from trainer.deploy.local_net import free_port, wait_until_answering
 from trainer.deploy.nginx import Nginx, NginxUnavailable, start_nginx
-from trainer.deploy.postgres_local import LocalPostgres, PostgresUnavailable, free_port, start_local_postgres
+from trainer.deploy.postgres_local import LocalPostgres, PostgresUnavailable, start_local_postgres
+from trainer.team.access import refuse_open_without_users
 from trainer.team.database import StoreError
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 START_TIMEOUT = 120.0  # seconds for one instance to answer
 
 
@@ -111,21 +109,17 @@ def launch_instance(database_url: str, run_dir: Path, n: int, extra: list[str] |
     return Instance(port, process, log)
 
 
-def wait_until_answering(instance: Instance, n: int) -> None:
+def wait_for(instance: Instance, n: int) -> None:
     """Return once the instance answers HTTP; a crash or a silent start is a StackError naming its log."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if not instance.alive():
-            tail = instance.log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            raise StackError(f"instance {n} exited: {tail[0]}")
-        try:
-            urllib.request.urlopen(f"http://{instance.address}/config", timeout=2).close()
-            return
-        except urllib.error.HTTPError:
-            return  # it answers (401 when sign-in is on)
-        except OSError:
-            time.sleep(0.2)
-    raise StackError(f"instance {n} did not answer within {START_TIMEOUT:.0f} s (see {instance.log})")
+    try:
+        answered = wait_until_answering(f"http://{instance.address}/config", instance.alive, START_TIMEOUT)
+    except TimeoutError:
+        raise StackError(
+            f"instance {n} did not answer within {START_TIMEOUT:.0f} s (see {instance.log})"
+        ) from None
+    if not answered:
+        tail = instance.log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise StackError(f"instance {n} exited: {tail[0]}")
 
 
 def start_stack(
@@ -153,15 +147,12 @@ def start_stack(
 
         store = open_store(database_url)  # migrate before the instances start, and check it is reachable
         store.db.checkpointer()
-        if host not in LOCAL_HOSTS and store.user_count() == 0:
-            raise StackError(
-                f"--host {host}: the app would be reachable from other machines and no users exist; add one"
-                " with `trainer users add NAME --role manager --team T --database-url URL` first"
-            )
+        add_user = "trainer users add NAME --role manager --team T --database-url URL"
+        refuse_open_without_users(host, store, add_user)
         store.db.pools.close()
         started.extend(launch_instance(database_url, run_dir, n, serve_args) for n in range(1, instances + 1))
         for n, instance in enumerate(started, start=1):  # they start side by side, on every core
-            wait_until_answering(instance, n)
+            wait_for(instance, n)
         nginx = start_nginx(host, port or free_port(), [i.address for i in started], run_dir / "nginx")
     except (StoreError, PostgresUnavailable, NginxUnavailable) as exc:
         _cleanup(started, postgres, run_dir)

@@ -6,9 +6,25 @@ a rep sees only their own sessions; a manager sees their own and their team's.
 
 from __future__ import annotations
 
+from trainer.team.database import StoreError
 from trainer.team.store import LOCAL_NAME, SessionRow, Store, User
 
 LOCAL_USER = User(name=LOCAL_NAME, role="rep", team="")
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def needs_login(host: str, users: int) -> bool:
+    """Sign-in is required when anyone but this machine can connect, or as soon as users exist."""
+    return users > 0 or host not in LOCAL_HOSTS
+
+
+def refuse_open_without_users(host: str, store: Store, add_user: str) -> None:
+    """Listening beyond this machine with no accounts would let anyone in: refuse, saying how to add one."""
+    if needs_login(host, 0) and store.user_count() == 0:
+        raise StoreError(
+            f"--host {host}: the app would be reachable from other machines and no users exist; "
+            f"add one with `{add_user}` first"
+        )
 
 
 class AccessDenied(PermissionError):

@@ -81,10 +81,6 @@ class Database:
         return f"Database({safe_url(self.url)!r})"
 
     @property
-    def dialect(self) -> str:
-        return "postgresql" if self.pools is not None else self.url.split(":", 1)[0]
-
-    @property
     def sqlite_path(self) -> Path:
         return Path(self.url.removeprefix("sqlite:///")).expanduser()
 

@@ -27,20 +27,18 @@ from trainer.grader.classifier import load_model
 from trainer.grader.transcripts import MAX_TRANSCRIPT_BYTES
 from trainer.roleplay.session import Sessions
 from trainer.roleplay.voice import Voice, offline_voice
+from trainer.team.access import LOCAL_HOSTS, refuse_open_without_users
 from trainer.team.app import TrainerApp
-from trainer.team.database import StoreError
 from trainer.team.logins import session_max_age
 from trainer.team.store import Store
 from trainer.web import assignments, grade_call, my_sessions, practise, team
 from trainer.web.context import WebContext
 from trainer.web.signin import (
-    LOCAL_HOSTS,
     LOGIN_MESSAGE,
     RecordClientAddress,
     header_html,
     keep_sign_ins_in_store,
     login_check,
-    needs_login,
 )
 
 CONCURRENCY = 128  # events running at once, per event and in total: 50 reps must not queue behind each other
@@ -191,11 +189,7 @@ def launch(
 ) -> tuple[gr.Blocks, str]:
     """Start the server without blocking; returns the app and its URL."""
     local = host in LOCAL_HOSTS
-    if needs_login(host, 0) and store.user_count() == 0:
-        raise StoreError(
-            f"--host {host}: the app would be reachable from other machines and no users exist; "
-            "add one with `trainer users add NAME --role manager --team T` first"
-        )
+    refuse_open_without_users(host, store, "trainer users add NAME --role manager --team T")
     max_age = session_max_age()  # a bad $TRAINER_SESSION_DAYS stops the start, before anything listens
     _, demo = create(catalog, store, checkpointer, voice=voice, local=local)
     demo.launch(

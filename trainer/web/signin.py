@@ -21,7 +21,6 @@ from trainer.team.store import Store, User
 from trainer.team.throttle import PER_NAME, WINDOW, OneAtATime, SignInThrottle
 from trainer.web.views import esc
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 LOGIN_MESSAGE = (
     "<span style='display:flex;align-items:center;gap:12px;margin:4px 0 6px'>"
     "<span style='width:38px;height:38px;border-radius:10px;"
@@ -51,11 +50,6 @@ class RecordClientAddress:
             await self.app(scope, receive, send)
         finally:
             CLIENT_ADDRESS.reset(token)
-
-
-def needs_login(host: str, users: int) -> bool:
-    """Sign-in is required when anyone but this machine can connect, or as soon as users exist."""
-    return users > 0 or host not in LOCAL_HOSTS
 
 
 def signed_in_user(store: Store, local: bool, request: gr.Request | None) -> User:
