@@ -48,6 +48,8 @@ def test_a_session_moves_to_another_instance_when_its_own_is_killed(tmp_path, ca
     store = make_store(tmp_path, url=database_url)
     stack = start_stack(instances=2, database_url=database_url)
     try:
+        password = database_url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+        assert password not in repr(stack)  # should a stack end up in a log or a traceback
         url = stack.url
         ravi = Client(url, auth=("ravi", PASSWORD), verbose=False, download_files=False)
         ravi.predict(api_name="/load")

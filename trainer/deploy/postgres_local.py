@@ -13,7 +13,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainer.deploy.local_net import free_port
@@ -48,7 +48,7 @@ def _as_owner(args: list[str]) -> list[str]:
 class LocalPostgres:
     folder: Path
     port: int
-    url: str  # postgresql://trainer:PASSWORD@127.0.0.1:PORT/trainer
+    url: str = field(repr=False)  # postgresql://trainer:PASSWORD@127.0.0.1:PORT/trainer: never in a repr
 
     @property
     def data(self) -> Path:

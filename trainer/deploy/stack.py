@@ -62,7 +62,7 @@ class Instance:
 @dataclass
 class Stack:
     url: str  # the proxy's URL: the one users open
-    database_url: str
+    database_url: str = field(repr=False)  # holds the password: never in a repr
     instances: list[Instance]
     nginx: Nginx
     run_dir: Path
