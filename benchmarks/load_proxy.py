@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,7 +152,7 @@ def run_phase(
     think: tuple[float, float],
     pids: list[int],
     kill: tuple[float, Callable[[list[Rep]], None]] | None = None,
-    rest: list[int] = (),  # type: ignore[assignment]
+    rest: Sequence[int] = (),
 ) -> Phase:
     """Every rep plays at once; `kill` = (seconds after all reps are in a session, what to call then
     with the reps, which say where each one's page is);
