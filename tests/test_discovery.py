@@ -45,9 +45,17 @@ def test_a_question_in_the_reps_own_words_opens_the_layer_at_its_depth(catalog):
 
 
 def test_depth_does_not_skip_a_layer_and_trust_still_gates(catalog):
+    """Asked deeper than they can go, they answer as deep as they can; the layers before so_i_can still
+    come first, and they come back to the question they could not answer once they can."""
     cold = initial_state(catalog.persona("cost_cutting_vp")).model_copy(update={"trust": 90})
     state, _ = step(catalog, cold, probe("personal"))
-    assert state.unlocked == []  # so_i_can needs the layers before it
+    assert state.unlocked == ["budget_edge"]  # not so_i_can: it needs the layers before it
+    assert state.asked == ["so_i_can"]
+    state, _ = step(catalog, state, probe("outcome"))
+    assert state.unlocked == ["budget_edge", "cost_story"]
+    state, plan = step(catalog, state, probe("situation"))  # any fair question: back to the one dodged
+    assert state.unlocked[-1] == "next_career_move" and state.asked == []
+    assert [p.kind for p in plan.parts] == ["recall", "reveal"]
     low = cold.model_copy(update={"trust": 10})
     state, plan = step(catalog, low, probe("problem"))
     assert state.unlocked == [] and plan.parts[0].key == "guarded"
@@ -153,6 +161,43 @@ def test_pitches_and_talk_to_the_simulation_get_no_depth():
     assert injected.focus != "customer" and injected.depth is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "After your review you'll know what the CFO expects. Shall we meet for half an hour later this week?",
+        "Would it be useful if I came back next week, after your review, to think it through with you?",
+        "Would you give me a working session on last winter's sales, you and whoever runs buying?",
+        "Could we take thirty minutes next week and go through your contractor numbers together?",
+    ],
+)
+def test_a_proposal_to_spend_time_together_is_a_next_step(text):
+    """However the classifier reads its "I" and "we", offering time on their agenda asks for a next step."""
+    assert assess_turn(text, 1, [Turn(speaker="persona", text="Go on.")]).move == "next_step"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Would it help if our squad took over the plan this week?", "Could we book a demo for next week?"],
+)
+def test_a_proposal_that_offers_us_is_no_next_step(text):
+    assert assess_turn(text, 1, [Turn(speaker="persona", text="Go on.")]).move != "next_step"
+
+
+def test_asking_leave_to_ask_is_manners_not_a_pitch():
+    a = assess_turn("That machine is slow today. Can I ask you something off the programme?", 0)
+    assert (a.focus, a.move) == ("neutral", "off_topic")
+
+
+def test_a_question_naming_what_we_sell_is_a_pitch_and_opens_nothing(catalog, sessions):
+    text = "Which budget line would the RouteLedger licence come out of?"
+    assert assess_turn(text, 1).focus == "customer"  # without the scenario, the words look like theirs
+    assert assess_turn(text, 1, ours=catalog.scenario("cio_poc_checkin").our_names).focus == "pitch"
+    again = "Who else would need to sign off on RouteLedger?"
+    played = play_lines(sessions, "cio_poc_checkin", [text, again])
+    assert played.view.state.unlocked == []
+    assert {a.focus for a in played.view.assessments} == {"pitch"}
+
+
 def test_classify_prints_depth_and_follow_up():
     line = json.dumps({"id": "a", "text": "What would that mean for you personally?", "context": None})
     out = json.loads(cli("classify", stdin=line + "\n").stdout)
@@ -167,7 +212,7 @@ def test_a_long_session_never_says_a_sentence_twice(sessions):
     assert repeated_sentences(played) == []
 
 
-@pytest.mark.parametrize("folder", ["scripts", "scripts_b"])
+@pytest.mark.parametrize("folder", ["scripts", "scripts_b", "scripts_c", "scripts_e"])
 def test_no_blind_session_repeats_a_persona_sentence(catalog, folder):
     results = discovery_report(catalog, BLIND / folder)
     assert [r.file for r in results if r.repeated] == []
@@ -185,6 +230,16 @@ def test_blind_set_a_strong_conversations_open_up_and_pass_and_pitches_fail(cata
     assert (
         table["strong"]["mean_overall"] > table["mediocre"]["mean_overall"] > table["pitchy"]["mean_overall"]
     )
+
+
+def test_blind_set_e_strong_conversations_reach_so_i_can_within_eight_turns(catalog):
+    """Set E (diagnostic, read while choosing): the issue's targets as its floor."""
+    table = summarise(discovery_report(catalog, BLIND / "scripts_e"))
+    strong, n = table["strong"], table["strong"]["sessions"]
+    assert strong["so_i_can_within_8"] >= 0.9 * n and strong["passed"] >= 0.8 * n
+    for kind in ("pitchy", "pitch_question"):
+        assert table[kind]["passed"] == 0 and table[kind]["opened_nothing"] == table[kind]["sessions"]
+    assert strong["mean_overall"] > table["mediocre"]["mean_overall"] > table["pitchy"]["mean_overall"]
 
 
 def test_the_scorecard_quotes_the_deepest_probe(sessions):

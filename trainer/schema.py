@@ -204,6 +204,10 @@ class Scenario(Strict):
     difficulty: Literal["easy", "medium", "hard"]
     pass_mark: int = Field(ge=0, le=100)
     end_when_met: bool = Field(default=True, description="The persona wraps up once every objective is met.")
+    our_names: list[str] = Field(
+        default_factory=list,
+        description="What the rep sells and whom they work for: a turn naming them talks about us (a pitch).",
+    )
 
 
 # ---------------------------------------------------------------- assessment and state
@@ -224,6 +228,10 @@ class PersonaState(BaseModel):
     used_lines: list[str] = Field(default_factory=list, description="Line keys already spoken.")
     thread: str | None = Field(
         default=None, description="The layer their last reply opened or hinted at: what a follow-up pursues."
+    )
+    asked: list[str] = Field(
+        default_factory=list,
+        description="Layer kinds the rep asked about before they could open: the persona comes back to them.",
     )
 
 

@@ -142,7 +142,8 @@ class Runner:
         scenario_id = case.scenario or transcript.scenario
         scenario = self.catalog.scenarios.get(scenario_id) if scenario_id else None
         turns = transcript.turns
-        assessments = assess_transcript(turns, rubrics=self.catalog.rubrics)
+        ours = scenario.our_names if scenario else ()
+        assessments = assess_transcript(turns, rubrics=self.catalog.rubrics, ours=ours)
         if case.judge == "llm" and model is not None:
             judged_turns = []
             for n, a in enumerate(assessments, start=1):

@@ -26,9 +26,35 @@ _NEXT_STEP = Phrases(
     "one on one", "continue this", "continue the conversation", "schedule", "next week", "pick this up",
     "talk again", "second meeting", "sit down", "get together", "worth a conversation", "book some time",
 )  # fmt: skip
+# A proposal to spend time together ("Could we take thirty minutes next week...?", "Would you give me a
+# working session on your figures?"): a next step however the classifier reads its "we" and "I".
+_PROPOSAL = re.compile(
+    r"\b(?:would it (?:help|be useful|be worth it|make sense) if|would you (?:be open to|give me|like to)|"
+    r"(?:could|can|shall|should) (?:we|i)|how about|what if we|why don't we|let's|let us|maybe we|"
+    r"(?:i'd|i would|let me) (?:suggest|propose|offer)|here's what i'd (?:suggest|want|propose)|"
+    r"proposed next step)\b"
+)
+_TIME_TOGETHER = re.compile(
+    r"\b(?:working session|session|workshop|half an hour|half-an-hour|half-day|half a day|an hour|"
+    r"(?:a|two|a couple of) hours|"
+    r"(?:ten|fifteen|twenty|thirty|forty|forty-five|sixty|ninety|\d+)[- ]minutes?|"
+    r"(?:come|came|coming) back|sit down|sat down|sit with|walk through|go through|went through|"
+    r"work through|worked through|walking through|going through|rehearse|together|half hour|next week|"
+    r"this week|after (?:your|the|today's) "
+    r"(?:review|kickoff|meeting|call)|a working day|tomorrow)\b"
+)
+# Asking leave to ask ("Can I ask you something off the programme?"): manners, not yet a question about
+# them, and not a pitch; the question that follows is judged on its own.
+_PERMISSION = re.compile(
+    r"^(?:\w+ )?(?:can|could|may|might) i ask (?:you )?(?:something|a question|one thing|a quick question|a "
+    r"personal question)\b|^(?:\w+ )?(?:a )?quick question\b"
+)
+_OURS = re.compile(r"\bour\b")  # "would it help if our squad took over...?" offers us, not time together
 _PRODUCT = Phrases(
     "demo", "our platform", "our product", "our solution", "our service", "our tool", "pricing", "discount",
-    "contract", "sign", "trial", "pilot with us", "feature", "licen", "quote", "proposal", "purchase",
+    # whole words only: "contract" starts "contractors" and "sign" starts "significant"
+    "contract ", "contract.", "contract,", "contract?", "contracts", "sign ", "signed", "signing", "trial",
+    "pilot with us", "feature", "licen", "quote", "proposal", "purchase",
 )  # fmt: skip
 _INSIGHT = Phrases(
     "i've been researching", "i have been researching", "i've been looking into", "i've been studying",
@@ -52,7 +78,8 @@ _SEND_OFFER = re.compile(
     r"(?:send|share|forward|bring|email|put together|draft)\b"
 )
 _COMMERCIAL = Phrases(
-    "change request", "scope", "proposal", "quote", "pricing", "price list", "comparison", "contract",
+    "change request", "scope", "proposal", "quote", "pricing", "price list", "comparison", "contract ",
+    "contract.", "contract,", "contract?", "contracts",
     "order form", "upgrade", "extended", "renewal", "case stud", "brochure", "statement of work",
     "licen", "discount",
 )  # fmt: skip
@@ -82,7 +109,8 @@ def move_of(text: str, focus: Focus, question: QuestionKind | None) -> Move:
     product = bool(_PRODUCT.search(low))
     if _GOODBYE.search(low) and not question:
         return "goodbye"
-    if _NEXT_STEP.search(low) and not product and question is not None:
+    proposes = bool(_PROPOSAL.search(low) and _TIME_TOGETHER.search(low)) and not _OURS.search(low)
+    if (_NEXT_STEP.search(low) or proposes) and not product and question is not None:
         return "next_step"
     if _INSIGHT.search(low) and not product and focus != "customer":
         return "insight"
@@ -121,10 +149,15 @@ def _last_persona_line(earlier: Sequence[Turn]) -> str | None:
 
 
 def assess_turn(
-    text: str, index: int, earlier: Sequence[Turn] = (), rubrics: Rubrics | None = None
+    text: str,
+    index: int,
+    earlier: Sequence[Turn] = (),
+    rubrics: Rubrics | None = None,
+    ours: Sequence[str] = (),
 ) -> Assessment:
-    """Judge one trainee turn given the conversation before it, with the catalog's topics."""
-    return _assess(text, index, _last_persona_line(earlier), _persona_words(earlier), rubrics)
+    """Judge one trainee turn given the conversation before it, with the catalog's topics; `ours`: the
+    scenario's names for what the rep sells (a question naming it asks about us)."""
+    return _assess(text, index, _last_persona_line(earlier), _persona_words(earlier), rubrics, ours)
 
 
 def assess_after(text: str, context: str | None, rubrics: Rubrics | None = None) -> Assessment:
@@ -136,7 +169,12 @@ def assess_after(text: str, context: str | None, rubrics: Rubrics | None = None)
 
 
 def _assess(
-    text: str, index: int, context: str | None, theirs: set[str], rubrics: Rubrics | None
+    text: str,
+    index: int,
+    context: str | None,
+    theirs: set[str],
+    rubrics: Rubrics | None,
+    ours: Sequence[str] = (),
 ) -> Assessment:
     """The judgement itself, given the persona's last line (`context`) and every word they said so far.
 
@@ -152,6 +190,11 @@ def _assess(
             focus = "pitch"  # promising to do whatever they ask sells us; it is not small talk
         elif _COMMERCIAL.search(low) and _SEND_OFFER.search(low):
             focus = "pitch"  # offering to send the quote or more scope pushes the sale
+    if focus == "customer" and _names_us(text, ours):
+        focus = "pitch"  # "Which budget line would the RouteLedger licence come from?" asks about us
+    asked = question_sentence(text)
+    if asked and _PERMISSION.search(asked.lower()) and sum(ch == "?" for ch in text) == 1:
+        focus, question = "neutral", None
     if focus == "customer" and rubrics.is_out_of_role(text):
         focus = "neutral"  # talking to the simulation, not the executive: it earns and opens nothing
     move = move_of(text, focus, question)
@@ -178,11 +221,18 @@ def _assess(
     )
 
 
+def _names_us(text: str, ours: Sequence[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for name in ours)
+
+
 Relabel = Callable[[Assessment, str | None, str], Assessment]
 
 
 def assess_transcript(
-    turns: Sequence[Turn], relabel: Relabel | None = None, rubrics: Rubrics | None = None
+    turns: Sequence[Turn],
+    relabel: Relabel | None = None,
+    rubrics: Rubrics | None = None,
+    ours: Sequence[str] = (),
 ) -> list[Assessment]:
     """Every trainee turn of a transcript, each judged with what came before it.
 
@@ -198,7 +248,7 @@ def assess_transcript(
             theirs |= content_words(turn.text)
         if turn.speaker != "trainee":
             continue
-        assessment = _assess(turn.text, i, context, theirs, rubrics)
+        assessment = _assess(turn.text, i, context, theirs, rubrics, ours)
         if relabel is not None:
             assessment = relabel(assessment, context, f"judge turn {i}")
         out.append(assessment)

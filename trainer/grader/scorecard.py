@@ -342,7 +342,8 @@ def grade_transcript(
     rubrics: Rubrics | None = None,
 ) -> Scorecard:
     """Grade any transcript (a session, an upload, a real call) from its text alone."""
-    assessments = assess_transcript(transcript.turns, relabel, rubrics)
+    ours = scenario.our_names if scenario else ()
+    assessments = assess_transcript(transcript.turns, relabel, rubrics, ours)
     return grade_session(
         transcript.turns, assessments, scenario=scenario, transcript_id=transcript.id, rubrics=rubrics
     )

@@ -96,7 +96,8 @@ def build_graph(
         if assessor is not None:
             assessment = assessor(text, len(turns), turns)
         else:
-            assessment = assess_turn(text, len(turns), turns, catalog.rubrics)
+            ours = catalog.scenario(state["scenario_id"]).our_names
+            assessment = assess_turn(text, len(turns), turns, catalog.rubrics, ours)
         return {
             "turns": [*state["turns"], {"speaker": "trainee", "text": text}],
             "assessments": [*state["assessments"], assessment.model_dump()],

@@ -32,6 +32,7 @@ PartKind = Literal[
     "elaborate",
     "fact",
     "ack",  # a short line any persona may say (rubrics/acknowledgements.yaml), keyed by its tone
+    "recall",  # "to come back to what you asked earlier": before a reveal the rep asked for turns ago
     "challenge",
     "challenge_passed",
     "challenge_failed",
@@ -308,6 +309,12 @@ def probed(candidates: list[HiddenLayer], state: PersonaState, assessment: Asses
             kinds.add(kind)
         if assessment.follow_up and state.thread:
             pursued.add(state.thread)
+    if kinds and not any(layer.layer in kinds for layer in candidates):
+        # Asked deeper than they can go yet ("what does it mean for you?" before they have said what
+        # they want): they answer as deep as they can, the deepest layer open to them below it.
+        deepest = max(LAYER_ORDER.index(kind) for kind in kinds)
+        below = [layer for layer in candidates if LAYER_ORDER.index(layer.layer) < deepest]
+        kinds |= {below[-1].layer} if below else set()
     return [
         layer
         for layer in candidates
@@ -323,10 +330,17 @@ def _discover(persona: Persona, state: PersonaState, assessment: Assessment, pla
     candidates = openable(persona, state)
     touched = probed(candidates, state, assessment)
     earned = [layer for layer in touched if state.trust >= layer.unlock.min_trust]
+    recalled = [
+        layer for layer in candidates if layer.layer in state.asked and state.trust >= layer.unlock.min_trust
+    ]
+    if not earned and recalled:  # they asked about this before it could open; now it can
+        plan.add("recall", recalled[0].id)
+        earned = recalled
     if earned:
-        state.unlocked.append(earned[0].id)
-        state.thread = earned[0].id
+        _open(state, earned[0])
         plan.add("reveal", earned[0].id)
+    _remember_ask(persona, state, assessment)
+    if earned:
         return
     pursued = _open_thread(persona, state, assessment)
     if pursued is not None and assessment.follow_up:
@@ -346,6 +360,25 @@ def _discover(persona: Persona, state: PersonaState, assessment: Assessment, pla
     if hinted is not None:
         state.thread = hinted.id
         plan.add("hint", hinted.id)
+
+
+def _open(state: PersonaState, layer: HiddenLayer) -> None:
+    state.unlocked.append(layer.id)
+    state.thread = layer.id
+    if layer.layer in state.asked:  # the question they asked about it is answered
+        state.asked.remove(layer.layer)
+
+
+def _remember_ask(persona: Persona, state: PersonaState, assessment: Assessment) -> None:
+    """A probe at a depth none of whose layers is open yet (locked by trust or by what must come first):
+    kept, so that the persona answers it once it can, as people come back to a question they dodged."""
+    kind = LAYER_FOR_DEPTH.get(assessment.depth or "") if assessment.focus == "customer" else None
+    if kind is None or kind in state.asked:
+        return
+    if any(layer.layer == kind and layer.id not in state.unlocked for layer in persona.hidden) and not any(
+        persona.layer(i).layer == kind for i in state.unlocked
+    ):
+        state.asked.append(kind)
 
 
 def _open_thread(persona: Persona, state: PersonaState, assessment: Assessment) -> HiddenLayer | None:

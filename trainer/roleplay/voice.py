@@ -51,6 +51,8 @@ def authored_lines(persona: Persona, part: ReplyPart) -> list[str]:
         return [persona.facts[int(part.key)].says]
     if part.kind == "ack":  # the shared lines come with the request; a rubric folder without them: these
         return list(persona.reactions.closed_question)
+    if part.kind == "recall":  # shared lines only (acknowledgements.yaml); without them, the reveal alone
+        return []
     if part.kind in ("reveal", "hint", "elaborate"):
         layer = persona.layer(part.key)
         return list({"reveal": layer.reveal, "hint": layer.hints}.get(part.kind, layer.elaborate))
@@ -102,11 +104,13 @@ def plan_lines(request: VoiceRequest) -> list[tuple[ReplyPart, str, str]]:
         prefix = f"{part.kind}:{part.key}"
         if part.kind == "ack" and request.acknowledgements.get(part.key):
             lines = list(request.acknowledgements[part.key])
+        if part.kind == "recall":
+            lines, prefix = list(request.acknowledgements.get("recall", ())), "ack:recall"
         if not lines:
             continue
         if _spent(lines, prefix, used):
-            if part.kind == "hint":
-                continue  # every hint was given: better left out than said again
+            if part.kind in ("hint", "recall"):
+                continue  # every line was said: better left out than said again
             tone = (
                 "engaged"
                 if part.kind == "elaborate"
