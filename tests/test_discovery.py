@@ -198,6 +198,30 @@ def test_a_question_naming_what_we_sell_is_a_pitch_and_opens_nothing(catalog, se
     assert {a.focus for a in played.view.assessments} == {"pitch"}
 
 
+def test_a_peers_lesson_before_a_question_counts_as_the_insight_a_persona_asks_for(catalog):
+    """The hallway executive grants a 1:1 only after an insight: a story told, then a question, is one."""
+    text = "A Dutch water company I studied stopped most experiments in ninety days. What stops that here?"
+    told = assess_turn(text, 1, [Turn(speaker="persona", text="Go on.")])
+    assert told.focus == "customer" and told.shares_insight
+    plain = told.model_copy(update={"shares_insight": False})
+    scenario = catalog.scenario("hallway_one_to_one")
+    persona = catalog.persona(scenario.persona)
+    rules = effective_rules(persona, builtin_rubrics().rules)
+    start = initial_state(persona)
+    with_lesson, _ = advance(persona, scenario, start, told, 2, rules)
+    without, _ = advance(persona, scenario, start, plain, 2, rules)
+    assert "insight" in with_lesson.moves and "insight" not in without.moves
+    assert with_lesson.trust > without.trust
+
+
+def test_a_narrow_invitation_earns_trust_like_an_open_question(catalog):
+    start = initial_state(catalog.persona("cost_cutting_vp"))
+    invited, _ = step(catalog, start, probe("personal", "closed", text="And for you?"))
+    quizzed, _ = step(catalog, start, probe("situation", "closed", text="Is it twelve percent?"))
+    opened, _ = step(catalog, start, probe("personal", "open", text="What does it mean for you?"))
+    assert invited.trust == opened.trust > quizzed.trust
+
+
 def test_classify_prints_depth_and_follow_up():
     line = json.dumps({"id": "a", "text": "What would that mean for you personally?", "context": None})
     out = json.loads(cli("classify", stdin=line + "\n").stdout)

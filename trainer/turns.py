@@ -68,6 +68,9 @@ class Assessment(BaseModel):
     unscored: bool = False
     depth: Depth | None = Field(default=None, description="What a customer-focused turn probes.")
     follow_up: bool = Field(default=False, description="Asks them to go on about what they just said.")
+    shares_insight: bool = Field(
+        default=False, description="Brings a peer's lesson or a challenge researched, whatever it asks."
+    )
 
     def labels(self) -> dict[str, Any]:
         """This turn's labels in the `trainer classify` shape (its keys in that order)."""

@@ -32,7 +32,8 @@ _PROPOSAL = re.compile(
     r"\b(?:would it (?:help|be useful|be worth it|make sense) if|would you (?:be open to|give me|like to)|"
     r"(?:could|can|shall|should) (?:we|i)|how about|what if we|why don't we|let's|let us|maybe we|"
     r"(?:i'd|i would|let me) (?:suggest|propose|offer)|here's what i'd (?:suggest|want|propose)|"
-    r"proposed next step)\b"
+    r"proposed next step|^(?:(?:and|so|then) )?(?:half an hour|an hour|"
+    r"(?:ten|fifteen|twenty|thirty|forty-five|sixty|ninety|\d+) minutes))\b"
 )
 _TIME_TOGETHER = re.compile(
     r"\b(?:working session|session|workshop|half an hour|half-an-hour|half-day|half a day|an hour|"
@@ -63,6 +64,14 @@ _INSIGHT = Phrases(
     "a lesson", "the lesson", "learned the hard way", "i've seen", "i keep seeing", "a pattern",
     "a cio i know", "an executive i", "a coo i", "a client of mine learned",
 )  # fmt: skip
+# A peer's story told as one ("a Dutch water company I studied stopped most of its experiments..."),
+# beside the phrases above: the lesson counts as an insight even when a question about them follows.
+_PEER_STORY = re.compile(
+    r"\b(?:i have been|i've been|i was) (?:studying|researching|looking into|reading about)\b|"
+    r"\b(?:i|i've|i have) (?:studied|researched)\b|\bin my research\b|"
+    r"\b(?:a|one|another) (?:\w+ ){0,3}(?:company|utility|firm|retailer|brand|bank|insurer|operator|carrier|"
+    r"cio|ceo|cfo|coo) (?:i|we) (?:studied|know|knew|looked at|spoke to|talked to|met)\b"
+)
 # Promises of compliance ("whatever you need, we'll make it happen"): the rep selling our willingness,
 # which the persona must hear as a pitch. The training turns hold almost none of them, and since the
 # speech-act turns taught the model that short friendly lines are neutral, it reads these as small talk.
@@ -197,9 +206,17 @@ def _assess(
         focus, question = "neutral", None
     if focus == "customer" and rubrics.is_out_of_role(text):
         focus = "neutral"  # talking to the simulation, not the executive: it earns and opens nothing
+    low = text.lower()
+    names_us = _names_us(text, ours)
     move = move_of(text, focus, question)
-    if move == "insight" and focus == "pitch":
+    if move == "insight" and names_us:
+        move = focus = "pitch"  # a case study of what we sell is a pitch, not a peer's lesson
+    elif move == "insight" and focus == "pitch":
         focus = "neutral"  # a peer's lesson is telling, but not about us
+    insight = move == "insight" or (
+        focus == "customer" and not names_us and not _PRODUCT.search(low)
+        and bool(_INSIGHT.search(low) or _PEER_STORY.search(low))
+    )  # fmt: skip
     probe = predict_depth(text, context, label.features) if focus == "customer" and label.features else None
     picked_up = sorted(content_words(text) & theirs)  # the persona's own words it picks up
     evidence = list(label.evidence)
@@ -218,6 +235,7 @@ def _assess(
         confidence=round(label.confidence, 3),
         depth=probe.depth if probe else None,  # type: ignore[arg-type]
         follow_up=bool(probe and probe.follow_up),
+        shares_insight=insight,
     )
 
 

@@ -144,8 +144,8 @@ def advance(
         patience_cost += rules.pitch_patience
     elif move == "open_question":
         delta += rules.open_question
-    elif move == "closed_question":
-        delta += rules.closed_question
+    elif move == "closed_question":  # "And for you?" is heard as an invitation, so it earns like one
+        delta += rules.open_question if asks_for_more(assessment) else rules.closed_question
     elif move == "reflection":
         delta += rules.reflection
     elif move == "insight":
@@ -153,13 +153,16 @@ def advance(
     elif move == "off_topic" and turn_number > 1:  # an opening pleasantry is fine
         delta += rules.off_topic
         patience_cost += rules.off_topic_patience
+    if move == "open_question" and assessment.shares_insight:  # a peer's lesson, then a question
+        delta += max(0.0, rules.insight - rules.open_question)
     if listening and assessment.builds_on:
         delta += rules.builds_on
     if listening and assessment.topics:
         delta += rules.topic
 
-    if move not in new.moves:
-        new.moves.append(move)
+    for made in (move, "insight") if assessment.shares_insight else (move,):
+        if made not in new.moves:
+            new.moves.append(made)
     if move == "next_step":
         earned = all(needed in new.moves for needed in persona.next_step_requires)
         if earned and new.trust >= persona.next_step_trust:
