@@ -183,6 +183,14 @@ def test_a_proposal_that_offers_us_is_no_next_step(text):
     assert assess_turn(text, 1, [Turn(speaker="persona", text="Go on.")]).move != "next_step"
 
 
+def test_good_to_see_you_opens_a_meeting_rather_than_ending_it(sessions):
+    hello = "Marek, good to see you again. I'd rather spend our half hour on how your people find it."
+    assert assess_turn(hello, 1).move != "goodbye"
+    assert assess_turn("Thanks for your time, see you next week.", 1).move == "goodbye"
+    played = play_lines(sessions, "cio_poc_checkin", [hello, "How are the dispatchers finding it?"])
+    assert played.turns_played == 2 and not played.view.state.reason
+
+
 def test_asking_leave_to_ask_is_manners_not_a_pitch():
     a = assess_turn("That machine is slow today. Can I ask you something off the programme?", 0)
     assert (a.focus, a.move) == ("neutral", "off_topic")

@@ -20,6 +20,8 @@ _GOODBYE = Phrases(
     "goodbye", "bye", "talk soon", "i'll let you go", "let you get to", "have a good", "speak soon",
     "thanks for your time", "thank you for your time", "that's all from me", "see you",
 )  # fmt: skip
+# "Good to see you again" opens a meeting: its "see you" is no goodbye.
+_GREETING = re.compile(r"\b(?:good|nice|great|lovely|glad|pleased) to (?:see|meet) you(?: again)?\b")
 _NEXT_STEP = Phrases(
     "meet again", "follow-up", "follow up", "next step", "another conversation", "set up a time",
     "find a time", "grab a coffee", "grab coffee", "over coffee", "dinner", "lunch", "1:1", "one-on-one",
@@ -116,12 +118,12 @@ def move_of(text: str, focus: Focus, question: QuestionKind | None) -> Move:
     """What the persona hears from a turn with these labels, checked most specific first (any judge)."""
     low = text.lower()
     product = bool(_PRODUCT.search(low))
-    if _GOODBYE.search(low) and not question:
+    if _GOODBYE.search(_GREETING.sub("", low)) and not question:
         return "goodbye"
     proposes = bool(_PROPOSAL.search(low) and _TIME_TOGETHER.search(low)) and not _OURS.search(low)
     if (_NEXT_STEP.search(low) or proposes) and not product and question is not None:
         return "next_step"
-    if _INSIGHT.search(low) and not product and focus != "customer":
+    if (_INSIGHT.search(low) or _PEER_STORY.search(low)) and not product and focus != "customer":
         return "insight"
     if focus == "pitch":
         return "pitch"
