@@ -222,6 +222,22 @@ def test_a_peers_lesson_before_a_question_counts_as_the_insight_a_persona_asks_f
     assert with_lesson.trust > without.trust
 
 
+def test_a_probe_stacked_before_a_yes_no_question_is_still_heard(catalog):
+    """The persona answers "What does it mean for you?", not only the "Is there a date...?" after it."""
+    state = initial_state(catalog.persona("cost_cutting_vp")).model_copy(update={"trust": 90})
+    state, _ = step(catalog, state, probe("problem"))
+    state, _ = step(catalog, state, probe("outcome"))
+    stacked = "What does landing it mean for you personally? Is there a date you've put your name to?"
+    state, plan = step(catalog, state, probe("personal", "closed", text=stacked))
+    assert state.unlocked[-1] == "next_career_move" and plan.parts[-1].kind == "reveal"
+
+
+def test_a_yes_no_question_without_its_verb_gets_a_short_answer(catalog):
+    state = initial_state(catalog.persona("cost_cutting_vp")).model_copy(update={"trust": 90})
+    _, plan = step(catalog, state, probe("outcome", "closed", text="Faster squads: useful for your team?"))
+    assert [p.kind for p in plan.parts] == ["reaction"] and plan.parts[0].key == "closed_question"
+
+
 def test_a_narrow_invitation_earns_trust_like_an_open_question(catalog):
     start = initial_state(catalog.persona("cost_cutting_vp"))
     invited, _ = step(catalog, start, probe("personal", "closed", text="And for you?"))

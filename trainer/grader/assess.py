@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from trainer.grader.classifier import predict
 from trainer.grader.depth import predict_depth
 from trainer.rubrics import Rubrics, builtin_rubrics
-from trainer.text import Phrases, content_words, question_sentence
+from trainer.text import Phrases, content_words, question_sentence, sentences
 from trainer.turns import Assessment, Focus, Move, QuestionKind, Spin, Turn
 
 _GOODBYE = Phrases(
@@ -120,7 +120,7 @@ def move_of(text: str, focus: Focus, question: QuestionKind | None) -> Move:
     product = bool(_PRODUCT.search(low))
     if _GOODBYE.search(_GREETING.sub("", low)) and not question:
         return "goodbye"
-    proposes = bool(_PROPOSAL.search(low) and _TIME_TOGETHER.search(low)) and not _OURS.search(low)
+    proposes = _proposes_time(low) and not _OURS.search(low)
     if (_NEXT_STEP.search(low) or proposes) and not product and question is not None:
         return "next_step"
     if (_INSIGHT.search(low) or _PEER_STORY.search(low)) and not product and focus != "customer":
@@ -134,6 +134,16 @@ def move_of(text: str, focus: Focus, question: QuestionKind | None) -> Move:
             return "closed_question"
         return "reflection"
     return "off_topic"
+
+
+def _proposes_time(low: str) -> bool:
+    """A sentence that proposes, then names time together ("Could we take thirty minutes next week?");
+    not "Good session. Can I ask you something?", whose time word comes before the proposal."""
+    for sentence in sentences(low):
+        opener = _PROPOSAL.search(sentence)
+        if opener and _TIME_TOGETHER.search(sentence, opener.start()):
+            return True
+    return False
 
 
 def _spin(question_text: str, focus: Focus, question: QuestionKind | None) -> Spin | None:

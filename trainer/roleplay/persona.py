@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from trainer.schema import LAYER_ORDER, Assessment, HiddenLayer, Persona, PersonaState, Scenario, TrustRules
-from trainer.text import question_sentence
+from trainer.text import question_sentence, sentences
 
 # The moves that count as listening: only these can open a hidden layer.
 OPENING_MOVES = frozenset({"open_question", "reflection", "insight"})
@@ -219,9 +219,12 @@ def asks_for_more(assessment: Assessment) -> bool:
     """
     if assessment.focus != "customer" or assessment.question != "closed":
         return False
-    asked = [w.strip(",.?;:!") for w in (question_sentence(assessment.text) or "").lower().split()]
-    wh = any(word.replace("'", " ").split()[0] in _WH for word in asked if word)
-    yes_no = _yes_no_form(asked)
+    # Every question of the turn: "What does it mean for you? Is there a date on it?" invites an answer
+    # to the first, whatever the yes/no question after it.
+    questions = [s.lower() for s in sentences(assessment.text) if s.endswith("?")] or [""]
+    asked = [_words(q) for q in questions]
+    wh = any(word.replace("'", " ").split()[0] in _WH for words in asked for word in words if word)
+    yes_no = all(_yes_no_form(q) for q in questions)
     probing = assessment.depth in LAYER_FOR_DEPTH
     return (probing and (wh or not yes_no)) or (assessment.follow_up and not wh and not yes_no)
 
@@ -239,11 +242,25 @@ _AUXILIARY = frozenset(
 _MARKERS = frozenset(["and", "so", "but", "then", "okay", "ok", "right", "well", "now", "or"])
 
 
-def _yes_no_form(words: list[str]) -> bool:
+# ...or is a yes/no question with its verb left out ("Useful for your drivers?", "Worth a look?").
+_ELLIPTIC = frozenset(
+    ["useful", "helpful", "worth", "interested", "fair", "right", "true", "possible", "realistic", "ok",
+     "okay", "sensible", "make", "sound", "sounds", "any", "happy", "keen", "open"]
+)  # fmt: skip
+
+
+def _words(question: str) -> list[str]:
+    return [w.strip(",.?;:!") for w in question.split()]
+
+
+def _yes_no_form(question: str) -> bool:
+    """`question`: one lower-cased question sentence; after a colon, the question after it ("Offline
+    mode: would dispatch use it?")."""
+    words = _words(question.rsplit(":", 1)[-1])
     rest = [w for w in words if w]
     while rest and rest[0] in _MARKERS:
         rest = rest[1:]
-    return (bool(rest) and rest[0] in _AUXILIARY) or " or " in f" {' '.join(words)} "
+    return (bool(rest) and rest[0] in _AUXILIARY | _ELLIPTIC) or " or " in f" {' '.join(words)} "
 
 
 def _answer_closed(persona: Persona, state: PersonaState, assessment: Assessment, plan: ReplyPlan) -> bool:
