@@ -55,9 +55,10 @@ _PERMISSION = re.compile(
 _OURS = re.compile(r"\bour\b")  # "would it help if our squad took over...?" offers us, not time together
 _PRODUCT = Phrases(
     "demo", "our platform", "our product", "our solution", "our service", "our tool", "pricing", "discount",
-    # whole words only: "contract" starts "contractors" and "sign" starts "significant"
-    "contract ", "contract.", "contract,", "contract?", "contracts", "sign ", "signed", "signing", "trial",
-    "pilot with us", "feature", "licen", "quote", "proposal", "purchase",
+    # whole words only: "contract" starts "contractors" and "sign" starts "significant"; a trial of ours,
+    # not "trial ventures"
+    "contract ", "contract.", "contract,", "contract?", "contracts", "sign ", "signed", "signing",
+    "free trial", "trial period", "trial licen", "trial account", "pilot with us", "feature", "licen", "quote", "proposal", "purchase",
 )  # fmt: skip
 _INSIGHT = Phrases(
     "i've been researching", "i have been researching", "i've been looking into", "i've been studying",
