@@ -136,7 +136,7 @@ def test_a_fact_naming_an_unknown_layer_is_refused_by_validate(tmp_path):
 def test_a_narrow_question_that_is_no_yes_no_question_is_heard_as_an_invitation(
     text, depth, follow_up, heard_as_a_probe
 ):
-    from trainer.roleplay.persona import asks_for_more
+    from trainer.roleplay.hearing import asks_for_more
 
     assert asks_for_more(probe(depth, "closed", follow_up=follow_up, text=text)) is heard_as_a_probe
 

@@ -58,7 +58,8 @@ _PRODUCT = Phrases(
     # whole words only: "contract" starts "contractors" and "sign" starts "significant"; a trial of ours,
     # not "trial ventures"
     "contract ", "contract.", "contract,", "contract?", "contracts", "sign ", "signed", "signing",
-    "free trial", "trial period", "trial licen", "trial account", "pilot with us", "feature", "licen", "quote", "proposal", "purchase",
+    "free trial", "trial period", "trial licen", "trial account", "pilot with us", "feature", "licen",
+    "quote", "proposal", "purchase",
 )  # fmt: skip
 _INSIGHT = Phrases(
     "i've been researching", "i have been researching", "i've been looking into", "i've been studying",
