@@ -75,7 +75,9 @@ def test_grade_uses_the_catalogs_topics(custom: Path, tmp_path: Path) -> None:
 
 def test_run_opens_a_layer_keyed_to_the_catalogs_own_topic(custom: Path, tmp_path: Path) -> None:
     lines = tmp_path / "rep.txt"
-    lines.write_text(f"Thanks for making the time. How are things on your side this month?\n{SITUATION}\n")
+    # A pleasantry first: a broad question about their month may itself open the pressure layer now
+    # (heard as asked deeper than they can go), and this test is about the catalog's topic alone.
+    lines.write_text(f"Thanks for making the time this morning.\n{SITUATION}\n")
     args = ("run", "--scenario", "vp_budget_review", "--trainee", str(lines), "--json")
     shipped = json.loads(cli(*args).stdout)
     own_run = cli(*args, "--catalog", str(custom))
