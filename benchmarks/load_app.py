@@ -2,7 +2,7 @@
 
 Starts a local OpenAI-compatible fake (stdlib, streaming and not, fixed delay) and the app, each in its
 own process, with the LLM voice pointed at the fake; then N simulated browser tabs (Gradio's queue
-protocol over http.client) that each start a scenario and send turns.
+protocol over httpx) that each start a scenario and send turns.
 Prints turn-latency percentiles, the app's CPU per turn and errors; the figures are for people, the exit
 status only says whether every turn was answered (1 when any failed). Each rep pauses a few seconds before
 every question, as people do while they read the reply and type; `--burst` drops the pauses and has all
@@ -40,7 +40,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from loadkit import LINES, Browser, Page, cpu_seconds, exit_with_parent, free_port, percentile, serve_model
+import httpx
+from loadkit import LINES, Page, cpu_seconds, exit_with_parent, free_port, percentile, serve_model
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -162,8 +163,7 @@ def load(args: argparse.Namespace, url: str, base_url: str, app_pid: int) -> int
     if args.burst:
         pacing = "burst: every turn sent at once"
     print(f"app at {url}; model server at {base_url} ({args.delay:.2f} s per reply); {pacing}")
-    with Browser(url) as http:
-        fns = {d.get("api_name"): d["id"] for d in http.get("config").json()["dependencies"]}
+    fns = {d.get("api_name"): d["id"] for d in httpx.get(url + "config").json()["dependencies"]}
 
     idle_from = cpu_seconds(app_pid)
     time.sleep(2.0)
@@ -182,7 +182,7 @@ def load(args: argparse.Namespace, url: str, base_url: str, app_pid: int) -> int
 
     def rep(n: int) -> None:
         """One browser tab's worth of traffic: the same queue/join + SSE calls the page makes."""
-        with Browser(url) as http:
+        with httpx.Client(base_url=url + "gradio_api/", timeout=120) as http:
             page = Page(http, fns, uuid.uuid4().hex)
             try:
                 page.call("load", [])

@@ -26,7 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from loadkit import LINES, Browser, Page, cpu_seconds, percentile, tree_cpu_seconds
+import httpx
+from loadkit import LINES, Page, cpu_seconds, percentile, tree_cpu_seconds
 
 PASSWORD = "load-test-password"
 RECOVER_WITHIN = 60.0  # seconds a rep keeps reloading after its instance died
@@ -67,17 +68,17 @@ class Phase:
         return len(self.latencies) / self.wall if self.wall else 0.0
 
 
-def sign_in(http: Browser, rep: Rep) -> dict[str, int]:
+def sign_in(http: httpx.Client, url: str, rep: Rep) -> dict[str, int]:
     """Sign in through the proxy (the cookie jar keeps the sign-in and the route); returns the API's ids."""
-    answer = http.post("login", data={"username": rep.user, "password": PASSWORD})
+    answer = http.post(url + "login", data={"username": rep.user, "password": PASSWORD})
     answer.raise_for_status()
-    config = http.get("config")
+    config = http.get(url + "config")
     config.raise_for_status()
     rep.instance = config.headers.get("x-trainer-instance", "")
     return {d.get("api_name"): d["id"] for d in config.json()["dependencies"]}
 
 
-def reload(http: Browser, fns: dict[str, int]) -> tuple[Page, int]:
+def reload(http: httpx.Client, fns: dict[str, int]) -> tuple[Page, int]:
     """A new page on whatever instance the proxy picks: its only unfinished session, resumed; returns
     the page and how many rep turns the database holds."""
     page = Page(http, fns, uuid.uuid4().hex)
@@ -92,10 +93,10 @@ def reload(http: Browser, fns: dict[str, int]) -> tuple[Page, int]:
 
 def play(url: str, rep: Rep, turns: int, think: tuple[float, float], barrier: threading.Barrier, seed: int):
     """One browser tab: sign in, start, then `turns` turns; after a failure, reload and go on."""
-    with Browser(url) as http:
+    with httpx.Client(base_url=url + "gradio_api/", timeout=120) as http:
         try:
-            http.get("")  # the page itself: nginx hands out the route cookie
-            fns = sign_in(http, rep)
+            http.get(url)  # the page itself: nginx hands out the route cookie
+            fns = sign_in(http, url, rep)
             page = Page(http, fns, uuid.uuid4().hex)
             page.call("load", [])
             page.call("start", ["s:vp_budget_review", "Training"])
@@ -126,7 +127,7 @@ def play(url: str, rep: Rep, turns: int, think: tuple[float, float], barrier: th
                 return
 
 
-def recover(http: Browser, fns: dict[str, int], rep: Rep, line: str) -> Page | None:
+def recover(http: httpx.Client, fns: dict[str, int], rep: Rep, line: str) -> Page | None:
     """Reload until a live instance has the session; re-send the turn in flight only if it was not kept."""
     deadline = time.monotonic() + RECOVER_WITHIN
     while time.monotonic() < deadline:

@@ -1,20 +1,18 @@
-"""What the load benchmarks share: a fake OpenAI-compatible model server with a fixed delay, a light
-browser (http.client, cookies) speaking Gradio's queue protocol, and the CPU and percentile helpers."""
+"""What the load benchmarks share: a fake OpenAI-compatible model server with a fixed delay, Gradio's queue
+protocol as a browser speaks it, and the CPU and percentile helpers."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+
+import httpx
 
 REPLY = "That's a fair question. Honestly, the budget is what keeps me up at night right now."
 LINES = [
@@ -103,121 +101,27 @@ def fake_model_server(delay: float) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
 
 
-class Answer:
-    """One HTTP response, read whole."""
-
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def raise_for_status(self) -> None:
-        if self.status >= 400:
-            raise RuntimeError(f"HTTP {self.status}: {self.body[:120]!r}")
-
-
-class Browser:
-    """One browser's HTTP to the app (or the proxy): a kept-alive connection and a cookie jar, on
-    http.client. The load generator shares the machine's cores with what it measures, and httpx spends
-    several times more CPU per request, which the two-instance phase would pay out of the apps' share."""
-
-    def __init__(self, url: str, timeout: float = 120) -> None:
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.root = parts.path.rstrip("/")
-        self.timeout = timeout
-        self.cookies: dict[str, str] = {}
-        self.conn: http.client.HTTPConnection | None = None
-
-    def __enter__(self) -> Browser:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-    def _send(self, conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None, kind: str):
-        headers = {"Host": f"{self.host}:{self.port}", "Accept": "*/*"}
-        if body is not None:
-            headers["Content-Type"] = kind
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        conn.request(method, self.root + "/" + path.lstrip("/"), body=body, headers=headers)
-        response = conn.getresponse()
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key.strip()] = rest.split(";", 1)[0]
-        return response
-
-    def request(self, method: str, path: str, json_body: Any = None, form: dict[str, str] | None = None):
-        """One request on the kept-alive connection (opened again if the server closed it)."""
-        body, kind = None, ""
-        if json_body is not None:
-            body, kind = json.dumps(json_body).encode(), "application/json"
-        elif form is not None:
-            body, kind = urlencode(form).encode(), "application/x-www-form-urlencoded"
-        for attempt in (1, 2):
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-            try:
-                response = self._send(self.conn, method, path, body, kind)
-                data = response.read()
-                headers = {k.lower(): v for k, v in response.getheaders()}
-                if response.will_close:
-                    self.close()
-                return Answer(response.status, headers, data)
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self.close()  # a kept-alive connection the server had closed: once more on a new one
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def get(self, path: str) -> Answer:
-        return self.request("GET", path)
-
-    def post(self, path: str, json: Any = None, data: dict[str, str] | None = None) -> Answer:
-        return self.request("POST", path, json_body=json, form=data)
-
-    def lines(self, path: str) -> Iterator[bytes]:
-        """A streamed GET (server-sent events) on a connection of its own, line by line, closed after."""
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-        try:
-            response = self._send(conn, "GET", path, None, "")
-            if response.status >= 400:
-                raise RuntimeError(f"HTTP {response.status} on {path}")
-            while line := response.readline():
-                yield line
-        finally:
-            conn.close()
-
-
 class Page:
     """Gradio's queue protocol as the browser speaks it: join an event, read its result from the stream."""
 
-    def __init__(self, http: Browser, fns: dict[str, int], session_hash: str) -> None:
+    def __init__(self, http: httpx.Client, fns: dict[str, int], session_hash: str) -> None:
         self.http, self.fns, self.session_hash = http, fns, session_hash
 
     def call(self, api_name: str, data: list) -> list:
         body = {"data": data, "fn_index": self.fns[api_name], "session_hash": self.session_hash}
-        join = {**body, "event_data": None, "trigger_id": None}
-        joined = self.http.post("gradio_api/queue/join", json=join)
+        joined = self.http.post("queue/join", json={**body, "event_data": None, "trigger_id": None})
         joined.raise_for_status()
         event_id = joined.json()["event_id"]
-        for line in self.http.lines(f"gradio_api/queue/data?session_hash={self.session_hash}"):
-            if not line.startswith(b"data:"):
-                continue
-            message = json.loads(line[5:])
-            if message.get("event_id") == event_id and message.get("msg") == "process_completed":
-                output = message.get("output") or {}
-                if not message.get("success"):
-                    raise RuntimeError(output.get("error") or "event failed")
-                return output["data"]
+        with self.http.stream("GET", "queue/data", params={"session_hash": self.session_hash}) as stream:
+            for line in stream.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                    output = message.get("output") or {}
+                    if not message.get("success"):
+                        raise RuntimeError(output.get("error") or "event failed")
+                    return output["data"]
         raise RuntimeError("stream ended before the event completed")
 
 
