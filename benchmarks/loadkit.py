@@ -101,6 +101,9 @@ def fake_model_server(delay: float) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
 
 
+EVENT_DEADLINE = 180.0  # seconds a rep waits for one event's result, heartbeats or not
+
+
 class Page:
     """Gradio's queue protocol as the browser speaks it: join an event, read its result from the stream."""
 
@@ -112,8 +115,13 @@ class Page:
         joined = self.http.post("queue/join", json={**body, "event_data": None, "trigger_id": None})
         joined.raise_for_status()
         event_id = joined.json()["event_id"]
+        # The stream's heartbeats keep a read timeout from ever firing, so a result that never comes
+        # would hold this rep (and the run) forever: give up at a deadline instead.
+        deadline = time.monotonic() + EVENT_DEADLINE
         with self.http.stream("GET", "queue/data", params={"session_hash": self.session_hash}) as stream:
             for line in stream.iter_lines():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no result for {api_name} within {EVENT_DEADLINE:g} s")
                 if not line.startswith("data:"):
                     continue
                 message = json.loads(line[5:])
