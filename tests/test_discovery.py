@@ -168,6 +168,8 @@ def test_pitches_and_talk_to_the_simulation_get_no_depth():
         "Would it be useful if I came back next week, after your review, to think it through with you?",
         "Would you give me a working session on last winter's sales, you and whoever runs buying?",
         "Could we take thirty minutes next week and go through your contractor numbers together?",
+        "I would like to propose that we sit with your team and write the go-live plan together. Useful?",
+        "Then how about a morning with you and your head of buying, on your own figures?",
     ],
 )
 def test_a_proposal_to_spend_time_together_is_a_next_step(text):
@@ -236,6 +238,26 @@ def test_a_yes_no_question_without_its_verb_gets_a_short_answer(catalog):
     state = initial_state(catalog.persona("cost_cutting_vp")).model_copy(update={"trust": 90})
     _, plan = step(catalog, state, probe("outcome", "closed", text="Faster squads: useful for your team?"))
     assert [p.kind for p in plan.parts] == ["reaction"] and plan.parts[0].key == "closed_question"
+
+
+def test_a_summary_checked_back_is_a_reflection():
+    """ "Have I got that?" after playing their words back is listening, not a quiz (nor a pitch)."""
+    context = [Turn(speaker="persona", text="Fourteen months. Longer than anyone planned.")]
+    for text in [
+        "Let me check I've got it: fourteen months in and a plan behind reality. Is that a fair picture?",
+        "So the goal is clear and you want a partner who shares the load. Have I got that right?",
+    ]:
+        a = assess_turn(text, 1, context)
+        assert (a.focus, a.move) == ("customer", "reflection"), text
+    assert assess_turn("Is that right?", 1, context).move != "reflection"  # no summary before it
+
+
+def test_a_request_to_say_more_is_heard_as_one(catalog):
+    state = initial_state(catalog.persona("cost_cutting_vp")).model_copy(update={"trust": 90})
+    state, _ = step(catalog, state, probe("problem"))
+    asked = probe("situation", "closed", follow_up=True, text="Can you unpack that a little for me?")
+    state, plan = step(catalog, state, asked)
+    assert plan.parts[-1].kind in ("reveal", "elaborate")
 
 
 def test_a_narrow_invitation_earns_trust_like_an_open_question(catalog):

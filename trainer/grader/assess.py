@@ -33,7 +33,7 @@ _NEXT_STEP = Phrases(
 _PROPOSAL = re.compile(
     r"\b(?:would it (?:help|be useful|be worth it|make sense) if|would you (?:be open to|give me|like to)|"
     r"(?:could|can|shall|should) (?:we|i)|how about|what if we|why don't we|let's|let us|maybe we|"
-    r"(?:i'd|i would|let me) (?:suggest|propose|offer)|here's what i'd (?:suggest|want|propose)|"
+    r"(?:i'd|i would|let me) (?:like to )?(?:suggest|propose|offer)|here's what i'd (?:suggest|want|propose)|"
     r"proposed next step|^(?:(?:and|so|then) )?(?:half an hour|an hour|"
     r"(?:ten|fifteen|twenty|thirty|forty-five|sixty|ninety|\d+) minutes))\b"
 )
@@ -44,7 +44,7 @@ _TIME_TOGETHER = re.compile(
     r"(?:come|came|coming) back|sit down|sat down|sit with|walk through|go through|went through|"
     r"work through|worked through|walking through|going through|rehearse|together|half hour|next week|"
     r"this week|after (?:your|the|today's) "
-    r"(?:review|kickoff|meeting|call)|a working day|tomorrow)\b"
+    r"(?:review|kickoff|meeting|call)|a working day|a morning|an afternoon|tomorrow)\b"
 )
 # Asking leave to ask ("Can I ask you something off the programme?"): manners, not yet a question about
 # them, and not a pitch; the question that follows is judged on its own.
@@ -52,6 +52,7 @@ _PERMISSION = re.compile(
     r"^(?:\w+ )?(?:can|could|may|might) i ask (?:you )?(?:something|a question|one thing|a quick question|a "
     r"personal question)\b|^(?:\w+ )?(?:a )?quick question\b"
 )
+_YOU = re.compile(r"\byou(?:r|'re|'ve)?\b")
 _OURS = re.compile(r"\bour\b")  # "would it help if our squad took over...?" offers us, not time together
 _PRODUCT = Phrases(
     "demo", "our platform", "our product", "our solution", "our service", "our tool", "pricing", "discount",
@@ -96,6 +97,13 @@ _COMMERCIAL = Phrases(
     "order form", "upgrade", "extended", "renewal", "case stud", "brochure", "statement of work",
     "licen", "discount",
 )  # fmt: skip
+# A summary checked back ("So: cost first, delivery second. Have I got that right?"): a reflection, though
+# it ends in a yes/no question.
+_CHECK_BACK = Phrases(
+    "is that right", "is that fair", "is that a fair", "is that about right", "have i got that",
+    "have i got it", "did i get that", "have i understood", "am i missing", "have i missed",
+    "does that sound right", "am i close", "did i hear that right", "fair summary", "is that accurate",
+)  # fmt: skip
 _SPIN: tuple[tuple[Spin, Phrases], ...] = (
     ("need_payoff", Phrases(
         "would it help", "would that help", "how would it", "what would it mean", "what would that mean",
@@ -130,12 +138,22 @@ def move_of(text: str, focus: Focus, question: QuestionKind | None) -> Move:
     if focus == "pitch":
         return "pitch"
     if focus == "customer":
+        if question == "closed" and _checks_back(text):
+            return "reflection"
         if question == "open":
             return "open_question"
         if question == "closed":
             return "closed_question"
         return "reflection"
     return "off_topic"
+
+
+def _checks_back(text: str) -> bool:
+    """A statement about them, then a check that it is right."""
+    asked = question_sentence(text)
+    if not asked or (len(sentences(text)) < 2 and ":" not in asked):
+        return False
+    return _CHECK_BACK.search(asked.lower())
 
 
 def _proposes_time(low: str) -> bool:
@@ -215,6 +233,9 @@ def _assess(
             focus = "pitch"  # offering to send the quote or more scope pushes the sale
     if focus == "customer" and _names_us(text, ours):
         focus = "pitch"  # "Which budget line would the RouteLedger licence come from?" asks about us
+    low_text = text.lower()
+    if focus == "pitch" and _checks_back(text) and not _PRODUCT.search(low_text) and _YOU.search(low_text):
+        focus = "customer" if not _names_us(text, ours) else focus  # their situation played back: no pitch
     asked = question_sentence(text)
     if asked and _PERMISSION.search(asked.lower()) and sum(ch == "?" for ch in text) == 1:
         focus, question = "neutral", None

@@ -4,6 +4,8 @@ depth is an invitation to talk. Kept apart from the state machine, which only as
 
 from __future__ import annotations
 
+import re
+
 from trainer.text import sentences
 from trainer.turns import Assessment
 
@@ -55,6 +57,14 @@ _ELLIPTIC = frozenset(
 )  # fmt: skip
 
 
+# "Can you unpack that a little?", "Could you walk me through it?": a request to talk, not a yes/no question.
+_REQUEST = re.compile(
+    r"^(?:(?:and|so|then) )?(?:can|could|would|will) you (?:(?:please|just|maybe|perhaps) )?(?:mind )?"
+    r"(?:tell|say|unpack|walk|explain|talk|expand|describe|share|give me|take me|elaborate|paint|help me|"
+    r"go on|go into|put)\b"
+)
+
+
 def _words(question: str) -> list[str]:
     return [w.strip(",.?;:!") for w in question.split()]
 
@@ -62,7 +72,10 @@ def _words(question: str) -> list[str]:
 def _yes_no_form(question: str) -> bool:
     """`question`: one lower-cased question sentence; after a colon, the question after it ("Offline
     mode: would dispatch use it?")."""
-    words = _words(question.rsplit(":", 1)[-1])
+    asked = question.rsplit(":", 1)[-1].strip()
+    if _REQUEST.match(asked):
+        return False
+    words = _words(asked)
     rest = [w for w in words if w]
     while rest and rest[0] in _MARKERS:
         rest = rest[1:]
