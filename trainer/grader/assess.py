@@ -225,33 +225,31 @@ def _assess(
     question: QuestionKind | None = label.question  # type: ignore[assignment]
     focus: Focus = label.focus  # type: ignore[assignment]
     rubrics = rubrics or builtin_rubrics()
+    low = text.lower()
     if focus == "neutral":
-        low = text.lower()
         if question is None and _PROMISE.search(low):
             focus = "pitch"  # promising to do whatever they ask sells us; it is not small talk
         elif _COMMERCIAL.search(low) and _SEND_OFFER.search(low):
             focus = "pitch"  # offering to send the quote or more scope pushes the sale
-    if focus == "customer" and _names_us(text, ours):
+    names_us = _names_us(text, ours)
+    ours_named = names_us or _PRODUCT.search(low)
+    if focus == "customer" and names_us:
         focus = "pitch"  # "Which budget line would the RouteLedger licence come from?" asks about us
-    low_text = text.lower()
-    if focus == "pitch" and _checks_back(text) and not _PRODUCT.search(low_text) and _YOU.search(low_text):
-        focus = "customer" if not _names_us(text, ours) else focus  # their situation played back: no pitch
+    elif focus == "pitch" and not ours_named and _YOU.search(low) and _checks_back(text):
+        focus = "customer"  # their situation played back to them and checked: no pitch
     asked = question_sentence(text)
     if asked and _PERMISSION.search(asked.lower()) and sum(ch == "?" for ch in text) == 1:
         focus, question = "neutral", None
     if focus == "customer" and rubrics.is_out_of_role(text):
         focus = "neutral"  # talking to the simulation, not the executive: it earns and opens nothing
-    low = text.lower()
-    names_us = _names_us(text, ours)
     move = move_of(text, focus, question)
     if move == "insight" and names_us:
         move = focus = "pitch"  # a case study of what we sell is a pitch, not a peer's lesson
     elif move == "insight" and focus == "pitch":
         focus = "neutral"  # a peer's lesson is telling, but not about us
     insight = move == "insight" or (
-        focus == "customer" and not names_us and not _PRODUCT.search(low)
-        and bool(_INSIGHT.search(low) or _PEER_STORY.search(low))
-    )  # fmt: skip
+        focus == "customer" and not ours_named and bool(_INSIGHT.search(low) or _PEER_STORY.search(low))
+    )
     probe = predict_depth(text, context, label.features) if focus == "customer" and label.features else None
     picked_up = sorted(content_words(text) & theirs)  # the persona's own words it picks up
     evidence = list(label.evidence)
