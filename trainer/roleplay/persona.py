@@ -199,10 +199,9 @@ def advance(
     return new, plan
 
 
-_WH = WH
 # "How much is the target?" wants a number: with a fact that fits, the fact, whatever depth it touches.
 _QUANTITY = re.compile(r"\bhow (?:many|much|long|big|often)\b")
-_QUESTION_WORDS = _WH | {"many", "much", "do", "does", "did", "is", "are", "the", "you", "your", "a", "an"}
+_QUESTION_WORDS = WH | {"many", "much", "do", "does", "did", "is", "are", "the", "you", "your", "a", "an"}
 
 
 def _answer_closed(persona: Persona, state: PersonaState, assessment: Assessment, plan: ReplyPlan) -> bool:
@@ -218,7 +217,7 @@ def _answer_closed(persona: Persona, state: PersonaState, assessment: Assessment
         return False  # "who else feels it?" probes a depth: heard as an invitation to talk, not a quiz
     if fact is not None and score >= said_score:
         plan.add("fact", str(fact))
-    elif not words & _WH:
+    elif not words & WH:
         plan.add("reaction", "closed_question")
     else:
         plan.add("ack", "asked_again" if said_score > score else "no_figure")
@@ -241,7 +240,7 @@ def _best_fact(
     """The persona's fact a one-fact wh-question asks for ("How big is the team?") and its score (words
     shared): among facts it may tell and has not said yet, or (`said`) among those it has said."""
     asked, words = _asked_words(assessment)
-    if assessment.focus != "customer" or not words & _WH:
+    if assessment.focus != "customer" or not words & WH:
         return None, 0
     words -= _QUESTION_WORDS  # "how many" asks for a fact; which one, the other words say
     best, best_score = None, 0
@@ -337,9 +336,8 @@ def _remember_ask(persona: Persona, state: PersonaState, assessment: Assessment)
     kind = LAYER_FOR_DEPTH.get(assessment.depth or "") if assessment.focus == "customer" else None
     if kind is None or kind in state.asked:
         return
-    if any(layer.layer == kind and layer.id not in state.unlocked for layer in persona.hidden) and not any(
-        persona.layer(i).layer == kind for i in state.unlocked
-    ):
+    has_kind = any(layer.layer == kind for layer in persona.hidden)
+    if has_kind and not any(persona.layer(i).layer == kind for i in state.unlocked):
         state.asked.append(kind)
 
 
