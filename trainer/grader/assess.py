@@ -150,6 +150,8 @@ def move_of(text: str, focus: Focus, question: QuestionKind | None) -> Move:
 
 def _checks_back(text: str) -> bool:
     """A statement about them, then a check that it is right."""
+    if not _CHECK_BACK.search(text.lower()):  # the common case, without splitting the turn into sentences
+        return False
     asked = question_sentence(text)
     if not asked or (len(sentences(text)) < 2 and ":" not in asked):
         return False
@@ -159,6 +161,8 @@ def _checks_back(text: str) -> bool:
 def _proposes_time(low: str) -> bool:
     """A sentence that proposes, then names time together ("Could we take thirty minutes next week?");
     not "Good session. Can I ask you something?", whose time word comes before the proposal."""
+    if not _TIME_TOGETHER.search(low):  # the common case, without splitting the turn into sentences
+        return False
     for sentence in sentences(low):
         opener = _PROPOSAL.search(sentence)
         if opener and _TIME_TOGETHER.search(sentence, opener.start()):
@@ -260,7 +264,7 @@ def _assess(
         text=text,
         focus=focus,
         question=question,
-        spin=_spin(question_sentence(text) or text, focus, question),
+        spin=_spin(asked or text, focus, question),
         builds_on=bool(picked_up) and focus == "customer",
         topics=rubrics.topics_in(text),
         move=move,
