@@ -156,3 +156,29 @@ def test_replay_uses_the_labels_recorded_with_the_cassette_not_todays_classifier
     assert pinned("Tell me more?", 1, opening).focus == "pitch"  # the classifier would say customer
     with pytest.raises(ReplayMiss, match="no recorded labels for rep turn 1"):
         pinned("Something else?", 1, opening)
+
+
+def test_a_blind_set_case_names_the_share_it_missed(tmp_path):
+    suite = tmp_path / "blind.yaml"
+    suite.write_text(
+        "suite: blind\ncases:\n  - id: set-b\n    blind_set: evals/blind/scripts_b\n    expect:\n"
+        "      discovery:\n      - {kind: strong, measure: so_i_can_within_8, at_least: 1.0}\n"
+        "      - {kind: pitchy, measure: opened_any, at_most: 0}\n"
+    )
+    result = cli("eval", str(suite), "--report", str(tmp_path / "r.json"))
+    assert result.returncode == 1
+    assert "strong so_i_can_within_8: 20 / 23 = 0.87, at least 1.00" in result.stderr
+    assert "pitchy" not in result.stderr  # pitches opened nothing: that target held
+    shares = report_of(tmp_path / "r.json")["results"][0]["scores"]
+    assert shares == {"strong.so_i_can_within_8": 0.8696, "pitchy.opened_any": 0.0}
+
+
+def test_a_share_target_needs_a_blind_set_and_one_bound(tmp_path):
+    suite = tmp_path / "bad.yaml"
+    suite.write_text(
+        "suite: bad\ncases:\n  - id: x\n    blind_set: evals/blind/scripts_b\n    expect:\n"
+        "      discovery:\n      - {kind: strong, measure: passed}\n"
+    )
+    result = cli("eval", str(suite))
+    assert result.returncode == 2 and "bad.yaml" in result.stderr and "at_least or at_most" in result.stderr
+    assert "Traceback" not in result.stderr

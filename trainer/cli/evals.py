@@ -84,12 +84,16 @@ def eval_suites(
             f"[green]{ok}/{len(runs)}[/green]" if ok == len(runs) else f"[red]{ok}/{len(runs)}[/red]",
             str(first.turns),
             str(len(first.unlocked)),
-            f"{first.scores.get('overall', 0):.0f}" if first.scores else "-",
+            f"{first.scores['overall']:.0f}" if "overall" in first.scores else "-",
             str(first.replaced),
             f"{tokens:,}" if tokens else "-",
             failure[:160],
         )
     Console(highlight=False, width=max(out.width, 160)).print(table)
+    for (suite_id, case_id), runs in result.cases.items():
+        if runs[0].scores and "overall" not in runs[0].scores:  # a blind-set case: shares of sessions
+            shares = ", ".join(f"{k} {v:.2f}" for k, v in runs[0].scores.items())
+            out.print(f"{suite_id}/{case_id}: {shares}", markup=False)
     summary = result.summary()
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

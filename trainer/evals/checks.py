@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from trainer.evals.suites import Expect
+from trainer.evals.suites import Expect, SetTarget
 from trainer.roleplay.reply_guard import locked_leaks, phrase_hits, prompt_leak
 from trainer.roleplay.session import SessionView
 from trainer.schema import Persona
@@ -85,3 +85,26 @@ def speech_failures(expect: Expect, views: list[SessionView], persona: Persona, 
         low = said.lower()
         failures += [f"{where}: says {p!r}" for p in expect.never_says if p.lower() in low]
     return failures
+
+
+def set_failures(
+    targets: list[SetTarget], table: dict[str, dict[str, Any]]
+) -> tuple[dict[str, float], list[str]]:
+    """Each target's share of sessions, and a line for each one missed ("strong passed: 19 / 25 = 0.76,
+    at least 0.80")."""
+    shares: dict[str, float] = {}
+    failures = []
+    for t in targets:
+        row = table.get(t.kind)
+        if row is None:
+            failures.append(f"{t.kind}: the set has no sessions of this kind")
+            continue
+        count, sessions = row[t.measure], row["sessions"]
+        share = count / sessions
+        shares[f"{t.kind}.{t.measure}"] = round(share, 4)
+        seen = f"{t.kind} {t.measure}: {count} / {sessions} = {share:.2f}"
+        if t.at_least is not None and share < t.at_least:
+            failures.append(f"{seen}, at least {t.at_least:.2f}")
+        if t.at_most is not None and share > t.at_most:
+            failures.append(f"{seen}, at most {t.at_most:.2f}")
+    return shares, failures

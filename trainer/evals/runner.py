@@ -20,7 +20,14 @@ from pydantic import BaseModel, Field
 
 from trainer.catalog import Catalog
 from trainer.datafiles import CatalogError
-from trainer.evals.checks import label_failures, layer_failures, score_failures, speech_failures
+from trainer.evals.checks import (
+    label_failures,
+    layer_failures,
+    score_failures,
+    set_failures,
+    speech_failures,
+)
+from trainer.evals.discovery import discovery_report, summarise
 from trainer.evals.suites import Case, Suite, case_lines, suite_base
 from trainer.grader.assess import assess_transcript
 from trainer.grader.judge import judged, llm_assess
@@ -81,10 +88,12 @@ class Runner:
         started = time.perf_counter()
         result = CaseResult(suite=suite.suite, case=case.id, run=run, passed=False)
         try:
-            model = self.model_for(suite.suite, case.id)
-            if case.transcript:
-                self._grade_case(case, suite_path, model, result)
+            if case.blind_set:
+                self._blind_case(case, suite_path, result)
+            elif case.transcript:
+                self._grade_case(case, suite_path, self.model_for(suite.suite, case.id), result)
             else:
+                model = self.model_for(suite.suite, case.id)
                 self._session_case(suite.suite, case, suite_path, model, result)
         except (ReplayMiss, ModelUnavailable, CatalogError) as exc:
             result.error = str(exc)
@@ -133,6 +142,18 @@ class Runner:
             result.failures.append(
                 f"replaced {result.replaced} model replies (max {expect.max_replaced}): {notes}"
             )
+
+    # ------------------------------------------------------------ blind-set cases
+
+    def _blind_case(self, case: Case, suite_path: Path, result: CaseResult) -> None:
+        """Every script of the set, played with the offline voice whatever the backend: what opens is
+        the persona's state machine's choice, and 45 sessions per set are too many to record."""
+        folder = suite_base(suite_path) / str(case.blind_set)
+        scripts = discovery_report(self.catalog, folder, seed=case.seed)
+        table = summarise(scripts)
+        result.turns = sum(s.turns for s in scripts)
+        result.scores, failures = set_failures(case.expect.discovery, table)
+        result.failures += failures
 
     # ------------------------------------------------------------ grader cases
 

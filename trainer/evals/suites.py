@@ -1,7 +1,8 @@
 """Eval suites: scripted trainee turns (or recorded transcripts) with expectations, as YAML files.
 
 A suite is a YAML file in evals/suites/. Each case names a scenario and the rep's lines (session case),
-or a transcript to grade (grader case), and what must hold: layers opened or kept closed by turn k, how
+a transcript to grade (grader case), or a folder of blind scripts (blind-set case, played with the offline
+voice, held to shares of sessions per kind), and what must hold: layers opened or kept closed by turn k, how
 the meeting ends, score ranges, per-turn labels, and what the persona must never say. `runner.py` plays
 them; `checks.py` compares what happened with what was expected.
 """
@@ -41,7 +42,33 @@ class TurnExpect(Strict):
     move: Move | None = None
 
 
+class SetTarget(Strict):
+    """A share of a blind set's sessions of one kind: "strong sessions reach so_i_can within 8 turns"."""
+
+    kind: Literal["strong", "mediocre", "pitchy", "pitch_question", "all"]
+    measure: Literal[
+        "so_i_can",
+        "so_i_can_within_8",
+        "over_there_or_deeper",
+        "opened_any",
+        "opened_nothing",
+        "passed",
+        "repeats_a_sentence",
+    ]
+    at_least: float | None = Field(default=None, ge=0, le=1)
+    at_most: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> SetTarget:
+        if (self.at_least is None) == (self.at_most is None):
+            raise ValueError("give exactly one of at_least or at_most (a share of sessions, 0 to 1)")
+        return self
+
+
 class Expect(Strict):
+    discovery: list[SetTarget] = Field(
+        default_factory=list, description="Blind-set cases: shares of sessions per kind."
+    )
     unlocked: list[LayerOpen] = Field(default_factory=list)
     locked: list[LayerClosed] = Field(default_factory=list)
     ended: bool | None = None
@@ -66,15 +93,20 @@ class Case(Strict):
     turns: list[str] | None = None
     script: str | None = Field(default=None, description="A file of rep lines, relative to the suite's repo.")
     transcript: str | None = Field(default=None, description="A transcript to grade (grader case).")
+    blind_set: str | None = Field(
+        default=None, description="A folder of scripts with manifest.jsonl, played offline (blind-set case)."
+    )
     judge: Literal["offline", "llm"] = "offline"
     expect: Expect = Field(default_factory=Expect)
 
     @model_validator(mode="after")
     def _one_source(self) -> Case:
-        given = [name for name in ("turns", "script", "transcript") if getattr(self, name)]
+        given = [name for name in ("turns", "script", "transcript", "blind_set") if getattr(self, name)]
         if len(given) != 1:
-            raise ValueError("give exactly one of turns, script or transcript")
-        if not self.transcript and not self.scenario:
+            raise ValueError("give exactly one of turns, script, transcript or blind_set")
+        if self.expect.discovery and not self.blind_set:
+            raise ValueError("expect.discovery is for blind_set cases")
+        if not self.transcript and not self.blind_set and not self.scenario:
             raise ValueError("a session case needs a scenario")
         return self
 
