@@ -208,6 +208,33 @@ def test_a_question_naming_what_we_sell_is_a_pitch_and_opens_nothing(catalog, se
     assert {a.focus for a in played.view.assessments} == {"pitch"}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Would it help to have every depot's deliveries on one dashboard?",
+        "If you could get an alert the moment a store runs low, would your buyers act on it?",
+        "Would your dispatchers use a mobile app instead of the paper manifests?",
+        "How would you feel about a small pilot in two stores this spring?",
+        "Would it be useful to see the weather data next to last year's sales?",
+    ],
+)
+def test_asking_whether_they_would_want_something_we_sell_is_a_pitch(text):
+    assert assess_turn(text, 1).focus == "pitch"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Would it help to spend an hour next week on your forecast numbers with your buyers?",
+        "How are things going with the pilot at the two depots so far?",
+        "What would it mean for you if the board stopped asking about markdowns?",
+        "How do your buyers forecast the winter range today?",
+    ],
+)
+def test_questions_about_their_world_or_our_time_together_stay_customer_focused(text):
+    assert assess_turn(text, 1).focus == "customer"
+
+
 def test_a_peers_lesson_before_a_question_counts_as_the_insight_a_persona_asks_for(catalog):
     """The hallway executive grants a 1:1 only after an insight: a story told, then a question, is one."""
     text = "A Dutch water company I studied stopped most experiments in ninety days. What stops that here?"

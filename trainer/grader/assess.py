@@ -62,6 +62,25 @@ _PRODUCT = Phrases(
     "free trial", "trial period", "trial licen", "trial account", "pilot with us", "feature", "licen",
     "quote", "proposal", "purchase",
 )  # fmt: skip
+# "Would it help to see every store's forecast in one place?" asks whether they want something we sell,
+# not what they want: a pitch phrased as a question. Both halves must be in the question sentence.
+_WOULD_YOU_WANT = re.compile(
+    r"\b(?:would|could|might|will) (?:it|that|this|something like that) (?:help|make (?:a )?difference|"
+    r"be (?:useful|helpful|valuable|interesting|worth\b|of (?:use|interest)))"
+    r"|\bwould (?:you|your \w+|they) (?:use|want|like|prefer|be open to|consider|try|trust|value|welcome|"
+    r"go for|be interested|find it)\b"
+    r"|\bif you (?:could|had|were able to)\b.*\bwould\b|\bwhat if you (?:had|could)\b"
+    r"|\bimagine (?:having|if|you had)\b|\bhow would you feel about\b"
+    r"|\bwhat would (?:you|your \w+) say (?:if|to)\b"
+    r"|\bis (?:this|that) (?:interesting|useful|something you)\b"
+)
+_CAPABILITY = re.compile(
+    r"\b(?:our service|forecasts?|forecasting|weather (?:model|data)|tool|apps?|application|platform|"
+    r"software|"
+    r"system|dashboard|automat\w*|solution|feature|module|(?:a|small|short|as a|free) (?:pilot|trial)|"
+    r"subscription|one place|same tool|real[- ]time|algorithm|squads?|integration|scanners?|analytics|"
+    r"alerts?|mobile app|digital tool)\b"
+)
 _INSIGHT = Phrases(
     "i've been researching", "i have been researching", "i've been looking into", "i've been studying",
     "i've been struggling", "been wrestling", "one of your peers", "a peer of yours", "another company",
@@ -170,6 +189,14 @@ def _proposes_time(low: str) -> bool:
     return False
 
 
+def _asks_if_they_want_ours(asked: str, low: str) -> bool:
+    """A question offering something we sell; proposing time together ("would it help to spend an hour
+    next week on your forecast?") is not."""
+    if not (_WOULD_YOU_WANT.search(asked) and _CAPABILITY.search(asked)):
+        return False
+    return not (_TIME_TOGETHER.search(asked) or _proposes_time(low))
+
+
 def _spin(question_text: str, focus: Focus, question: QuestionKind | None) -> Spin | None:
     if focus != "customer" or question is None:
         return None
@@ -242,6 +269,8 @@ def _assess(
     elif focus == "pitch" and not ours_named and _YOU.search(low) and _checks_back(text):
         focus = "customer"  # their situation played back to them and checked: no pitch
     asked = question_sentence(text)
+    if focus == "customer" and asked and _asks_if_they_want_ours(asked.lower(), low):
+        focus = "pitch"
     if asked and _PERMISSION.search(asked.lower()) and sum(ch == "?" for ch in text) == 1:
         focus, question = "neutral", None
     if focus == "customer" and rubrics.is_out_of_role(text):
