@@ -4,6 +4,7 @@ sentence said twice, and the blind scripted conversations written by authors who
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -233,6 +234,35 @@ def test_asking_whether_they_would_want_something_we_sell_is_a_pitch(text):
 )
 def test_questions_about_their_world_or_our_time_together_stay_customer_focused(text):
     assert assess_turn(text, 1).focus == "customer"
+
+
+def test_granting_the_client_their_ground_is_no_pitch():
+    text = (
+        "Fair enough, you're the client. We both answer to the programme landing, so let's plan it together."
+    )
+    assert assess_turn(text, 1).focus != "pitch"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How about this: on Thursday my lead and I walk one order through with your store team?",
+        "After the kickoff, could you and I spend an hour at the wall marking what's real?",
+    ],
+)
+def test_time_together_on_a_named_day_or_just_the_two_of_us_is_a_next_step(text):
+    assert assess_turn(text, 1).move == "next_step"
+
+
+def test_a_choice_between_answers_gets_an_answer_not_a_bare_yes(sessions):
+    """ "What went wrong? Was it scope, people, or politics?" cannot be answered "Sort of. Why?"."""
+    asked = "What went wrong before? Was it the scope, the people, or the politics?"
+    for lines in (
+        ["Morning, Vanessa.", asked],
+        ["Morning.", "Where is it today, honestly? Is it on the wall?"],
+    ):
+        reply = play_lines(sessions, "work_for_me_kickoff", lines).view.turns[-1].text
+        assert not re.match(r"(?:yes|no|sort of|mm|more or less)\b", reply.lower()), reply
 
 
 def test_a_peers_lesson_before_a_question_counts_as_the_insight_a_persona_asks_for(catalog):

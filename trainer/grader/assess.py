@@ -32,9 +32,10 @@ _NEXT_STEP = Phrases(
 # working session on your figures?"): a next step however the classifier reads its "we" and "I".
 _PROPOSAL = re.compile(
     r"\b(?:would it (?:help|be useful|be worth it|make sense) if|would you (?:be open to|give me|like to)|"
-    r"(?:could|can|shall|should) (?:we|i)|how about|what if we|why don't we|let's|let us|maybe we|"
+    r"(?:could|can|shall|should) (?:we|i|you and i)|how about|what if we|why don't we|let's|let us|maybe we|"
     r"(?:i'd|i would|let me) (?:like to )?(?:suggest|propose|offer)|here's what i'd (?:suggest|want|propose)|"
-    r"proposed next step|^(?:(?:and|so|then) )?(?:half an hour|an hour|"
+    r"proposed next step|what if,? (?:by \w+,? )?(?:i|we)|let me and my|"
+    r"^(?:(?:and|so|then) )?(?:half an hour|an hour|"
     r"(?:ten|fifteen|twenty|thirty|forty-five|sixty|ninety|\d+) minutes))\b"
 )
 _TIME_TOGETHER = re.compile(
@@ -44,13 +45,19 @@ _TIME_TOGETHER = re.compile(
     r"(?:come|came|coming) back|sit down|sat down|sit with|walk through|go through|went through|"
     r"work through|worked through|walking through|going through|rehearse|together|half hour|next week|"
     r"this week|after (?:your|the|today's) "
-    r"(?:review|kickoff|meeting|call)|a working day|a morning|an afternoon|tomorrow)\b"
+    r"(?:review|kickoff|meeting|call)|a working day|a morning|an afternoon|tomorrow|"
+    r"(?:on|by|this|next|before) (?:monday|tuesday|wednesday|thursday|friday))\b"
 )
 # Asking leave to ask ("Can I ask you something off the programme?"): manners, not yet a question about
 # them, and not a pitch; the question that follows is judged on its own.
 _PERMISSION = re.compile(
     r"^(?:\w+ )?(?:can|could|may|might) i ask (?:you )?(?:something|a question|one thing|a quick question|a "
     r"personal question)\b|^(?:\w+ )?(?:a )?quick question\b"
+)
+# Granting the client their ground ("Fair enough, you're the client.") is manners, not a pitch, even
+# when it goes on to say what both sides answer to; "you're the boss, whatever you need" still sells.
+_DEFERS = re.compile(
+    r"\b(?:you're the (?:client|customer|boss)|you're right|fair enough|fair point|hear you)\b"
 )
 _YOU = re.compile(r"\byou(?:r|'re|'ve)?\b")
 _OURS = re.compile(r"\bour\b")  # "would it help if our squad took over...?" offers us, not time together
@@ -275,6 +282,14 @@ def _assess(
         focus, question = "neutral", None
     if focus == "customer" and rubrics.is_out_of_role(text):
         focus = "neutral"  # talking to the simulation, not the executive: it earns and opens nothing
+    if (
+        focus == "pitch"
+        and question is None
+        and not ours_named
+        and _DEFERS.search(low)
+        and not _PROMISE.search(low)
+    ):
+        focus = "neutral"
     move = move_of(text, focus, question)
     if move == "insight" and names_us:
         move = focus = "pitch"  # a case study of what we sell is a pitch, not a peer's lesson
