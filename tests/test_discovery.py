@@ -217,6 +217,8 @@ def test_a_question_naming_what_we_sell_is_a_pitch_and_opens_nothing(catalog, se
         "Would your dispatchers use a mobile app instead of the paper manifests?",
         "How would you feel about a small pilot in two stores this spring?",
         "Would it be useful to see the weather data next to last year's sales?",
+        "If your drivers could see every drop on one screen, would that save them the calls?",
+        "Do you think your planners would use a dashboard like that on Mondays?",
     ],
 )
 def test_asking_whether_they_would_want_something_we_sell_is_a_pitch(text):
@@ -230,6 +232,9 @@ def test_asking_whether_they_would_want_something_we_sell_is_a_pitch(text):
         "How are things going with the pilot at the two depots so far?",
         "What would it mean for you if the board stopped asking about markdowns?",
         "How do your buyers forecast the winter range today?",
+        "If you could redesign the planning round from scratch, what would it look like?",
+        "Before I say a word about us, I'd like to hear how your planning works today. "
+        "Who sets the buy for the stores?",
     ],
 )
 def test_questions_about_their_world_or_our_time_together_stay_customer_focused(text):
@@ -241,6 +246,22 @@ def test_granting_the_client_their_ground_is_no_pitch():
         "Fair enough, you're the client. We both answer to the programme landing, so let's plan it together."
     )
     assert assess_turn(text, 1).focus != "pitch"
+
+
+def test_a_lesson_from_the_reps_old_trade_before_a_question_is_no_pitch():
+    text = "In my old job we said every markdown is a forecast you paid for twice. What did winter cost you?"
+    assert assess_turn(text, 1).focus != "pitch"
+
+
+def test_a_greeting_before_answering_the_clients_challenge_leaves_it_open(sessions):
+    """The kickoff client opens with "you work for me"; saying good morning first is no wrong answer."""
+    lines = [
+        "Morning, Vanessa. Thanks for the time before ten.",
+        "What matters most to you about the programme?",
+    ]
+    played = play_lines(sessions, "work_for_me_kickoff", lines)
+    assert played.views[1].state.challenges["you_work_for_me"] == "open"
+    assert played.views[2].state.challenges["you_work_for_me"] == "passed"
 
 
 @pytest.mark.parametrize(

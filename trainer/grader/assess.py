@@ -59,6 +59,11 @@ _PERMISSION = re.compile(
 _DEFERS = re.compile(
     r"\b(?:you're the (?:client|customer|boss)|you're right|fair enough|fair point|hear you)\b"
 )
+# "Before I say a word about us, how does a season get planned here?": the rep sets the pitch aside.
+_NOT_ABOUT_US = re.compile(
+    r"\bbefore i (?:say|talk|tell you) (?:a word|anything|much) about us\b|\b(?:not|rather than) "
+    r"(?:about|talk about|talking about) us\b|\bnot (?:here )?to (?:pitch|sell)\b|\bno pitch\b"
+)
 _YOU = re.compile(r"\byou(?:r|'re|'ve)?\b")
 _OURS = re.compile(r"\bour\b")  # "would it help if our squad took over...?" offers us, not time together
 _PRODUCT = Phrases(
@@ -80,12 +85,18 @@ _WOULD_YOU_WANT = re.compile(
     r"|\bimagine (?:having|if|you had)\b|\bhow would you feel about\b"
     r"|\bwhat would (?:you|your \w+) say (?:if|to)\b"
     r"|\bis (?:this|that) (?:interesting|useful|something you)\b"
+    r"|\b(?:you|your \w+|they) would (?:use|want|trust|like|value|prefer)\b|\bif (?:a|an|our|we)\b.*\bwould\b"
+)
+# "If you could see each store's sales week by week, would that help?": a capability held out for a yes,
+# whatever it is called ("If you could change one thing, what would it be?" asks what they want).
+_IF_YOU_COULD = re.compile(
+    r"\bif (?:you|your \w+) (?:could|had|were able to)\b[^?]*?(?<!what )(?<!how )\bwould (?:that|this|it)\b"
 )
 _CAPABILITY = re.compile(
     r"\b(?:our service|forecasts?|forecasting|weather (?:model|data)|tool|apps?|application|platform|"
-    r"software|"
-    r"system|dashboard|automat\w*|solution|feature|module|(?:a|small|short|as a|free) (?:pilot|trial)|"
-    r"subscription|one place|same tool|real[- ]time|algorithm|squads?|integration|scanners?|analytics|"
+    r"software|system|dashboard|automat\w*|solution|feature|module|"
+    r"(?:a|small|short|as a|free) (?:pilot|trial)|subscription|one place|same tool|real[- ]time|algorithm|"
+    r"squads?|integration|scanners?|analytics|"
     r"alerts?|mobile app|digital tool)\b"
 )
 _INSIGHT = Phrases(
@@ -93,7 +104,9 @@ _INSIGHT = Phrases(
     "i've been struggling", "been wrestling", "one of your peers", "a peer of yours", "another company",
     "other companies", "others in your industry", "what we've seen across", "what i've seen across",
     "a lesson", "the lesson", "learned the hard way", "i've seen", "i keep seeing", "a pattern",
-    "a cio i know", "an executive i", "a coo i", "a client of mine learned",
+    "a cio i know", "an executive i", "a coo i", "a client of mine learned", "in my old trade",
+    "in my old job", "in my last job", "in my last role", "in my previous role", "other side of the desk",
+    "when i was a buyer", "when i was buying",
 )  # fmt: skip
 # A peer's story told as one ("a Dutch water company I studied stopped most of its experiments..."),
 # beside the phrases above: the lesson counts as an insight even when a question about them follows.
@@ -199,7 +212,7 @@ def _proposes_time(low: str) -> bool:
 def _asks_if_they_want_ours(asked: str, low: str) -> bool:
     """A question offering something we sell; proposing time together ("would it help to spend an hour
     next week on your forecast?") is not."""
-    if not (_WOULD_YOU_WANT.search(asked) and _CAPABILITY.search(asked)):
+    if not (_WOULD_YOU_WANT.search(asked) and _CAPABILITY.search(asked)) and not _IF_YOU_COULD.search(asked):
         return False
     return not (_TIME_TOGETHER.search(asked) or _proposes_time(low))
 
@@ -276,6 +289,8 @@ def _assess(
     elif focus == "pitch" and not ours_named and _YOU.search(low) and _checks_back(text):
         focus = "customer"  # their situation played back to them and checked: no pitch
     asked = question_sentence(text)
+    if focus == "pitch" and not ours_named and asked and _YOU.search(low) and _NOT_ABOUT_US.search(low):
+        focus = "customer"  # the pitch set aside, a question about them
     if focus == "customer" and asked and _asks_if_they_want_ours(asked.lower(), low):
         focus = "pitch"
     if asked and _PERMISSION.search(asked.lower()) and sum(ch == "?" for ch in text) == 1:
@@ -289,7 +304,7 @@ def _assess(
         and _DEFERS.search(low)
         and not _PROMISE.search(low)
     ):
-        focus = "neutral"
+        focus = "customer"  # their position granted back to them: a reflection
     move = move_of(text, focus, question)
     if move == "insight" and names_us:
         move = focus = "pitch"  # a case study of what we sell is a pitch, not a peer's lesson

@@ -124,7 +124,9 @@ def advance(
             new.challenges[challenge.id] = "passed"
             delta += rules.challenge_passed
             plan.add("challenge_passed", challenge.id)
-        elif move != "goodbye":
+        elif move == "goodbye" or (move == "off_topic" and turn_number == 1 and assessment.question is None):
+            pass  # a greeting before the answer leaves the challenge open, as it leaves trust alone
+        else:
             new.challenges[challenge.id] = "failed"
             delta += rules.challenge_failed
             patience_cost += rules.challenge_failed_patience
