@@ -45,6 +45,20 @@ def test_a_question_in_the_reps_own_words_opens_the_layer_at_its_depth(catalog):
     assert state.unlocked == ["budget_edge", "cost_story", "next_career_move"]
 
 
+def test_a_yes_no_question_at_a_depth_they_can_open_gets_the_story_or_is_remembered(catalog):
+    """ "Is this personal for you?" from a rep they trust is answered with the story, not "Yes."; asked
+    too early, it gets a short answer and the persona comes back to it once it can."""
+    warm = initial_state(catalog.persona("cost_cutting_vp")).model_copy(
+        update={"trust": 90, "unlocked": ["budget_edge", "cost_story"]}
+    )
+    state, plan = step(catalog, warm, probe("personal", "closed", text="Is this personal for you?"))
+    assert state.unlocked[-1] == "next_career_move" and plan.parts[0].kind == "reveal"
+    cool = warm.model_copy(update={"trust": 40})
+    state, plan = step(catalog, cool, probe("personal", "closed", text="Is this personal for you?"))
+    assert state.unlocked == ["budget_edge", "cost_story"] and state.asked == ["so_i_can"]
+    assert plan.parts[0].kind != "reveal"
+
+
 def test_depth_does_not_skip_a_layer_and_trust_still_gates(catalog):
     """Asked deeper than they can go, they answer as deep as they can; the layers before so_i_can still
     come first, and they come back to the question they could not answer once they can."""
@@ -235,6 +249,8 @@ def test_asking_whether_they_would_want_something_we_sell_is_a_pitch(text):
         "If you could redesign the planning round from scratch, what would it look like?",
         "Before I say a word about us, I'd like to hear how your planning works today. "
         "Who sets the buy for the stores?",
+        "I'd like to propose a step that serves your team rather than our sales process: an hour with your "
+        "service desk lead and one depot manager on the rollout risks. Would that be useful to you?",
     ],
 )
 def test_questions_about_their_world_or_our_time_together_stay_customer_focused(text):

@@ -62,7 +62,8 @@ _DEFERS = re.compile(
 # "Before I say a word about us, how does a season get planned here?": the rep sets the pitch aside.
 _NOT_ABOUT_US = re.compile(
     r"\bbefore i (?:say|talk|tell you) (?:a word|anything|much) about us\b|\b(?:not|rather than) "
-    r"(?:about|talk about|talking about) us\b|\bnot (?:here )?to (?:pitch|sell)\b|\bno pitch\b"
+    r"(?:about|talk about|talking about) us\b|\bnot (?:here )?to (?:pitch|sell)\b|\bno pitch\b|"
+    r"\brather than (?:for )?(?:our|my) (?:sales process|pipeline|quota|agenda)\b|\bnot a sales step\b"
 )
 _YOU = re.compile(r"\byou(?:r|'re|'ve)?\b")
 _OURS = re.compile(r"\bour\b")  # "would it help if our squad took over...?" offers us, not time together

@@ -217,6 +217,10 @@ def _answer_closed(persona: Persona, state: PersonaState, assessment: Assessment
     _, said_score = _best_fact(persona, state, assessment, said=True)
     if asks_for_more(assessment) and not (fact is not None and _QUANTITY.search(asked)):
         return False  # "who else feels it?" probes a depth: heard as an invitation to talk, not a quiz
+    if fact is None and _opens_now(persona, state, assessment):
+        return False  # "Is that yours to solve, personally?" from someone they have come to trust: they tell
+    if fact is None:
+        _remember_ask(persona, state, assessment)  # asked too soon: they come back to it once they can
     if fact is None and not words & WH and _explains(assessment.text, asked):
         return False  # "What went wrong? Was it scope or people?" asks them to explain, not to say yes
     if fact is not None and score >= said_score:
@@ -226,6 +230,14 @@ def _answer_closed(persona: Persona, state: PersonaState, assessment: Assessment
     else:
         plan.add("ack", "asked_again" if said_score > score else "no_figure")
     return True
+
+
+def _opens_now(persona: Persona, state: PersonaState, assessment: Assessment) -> bool:
+    """A yes/no question at the depth of a layer that trust and what comes first now let open."""
+    kind = LAYER_FOR_DEPTH.get(assessment.depth or "")
+    return any(
+        layer.layer == kind and state.trust >= layer.unlock.min_trust for layer in openable(persona, state)
+    )
 
 
 def _explains(text: str, asked: str) -> bool:
