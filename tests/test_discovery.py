@@ -291,6 +291,53 @@ def test_time_together_on_a_named_day_or_just_the_two_of_us_is_a_next_step(text)
     assert assess_turn(text, 1).move == "next_step"
 
 
+@pytest.mark.parametrize(
+    ("text", "move"),
+    [
+        (
+            "Ingrid, one quick thing while the machine warms up. I'll let you go well before your call.",
+            "off_topic",
+        ),
+        ("Marek. Thirty minutes. Plain question: are the depots happy?", "closed_question"),
+        (
+            "Then my proposal: after the review, you and I go through the real numbers with your leads. "
+            "By Thursday. Agreed?",
+            "next_step",
+        ),
+        ("So: a stale plan, a partner who left, and a lot riding on this for you. Correct?", "reflection"),
+    ],
+)
+def test_what_a_turn_does_is_heard_from_its_whole_sentence(text, move):
+    """Keeping it short is no goodbye, noting the time is no proposal, "my proposal:" is one, and a
+    summary ending "Correct?" is checked back."""
+    assert assess_turn(text, 1).move == move
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "focus"),
+    [
+        (
+            "Good morning, Vanessa. We both work for the same thing: getting the stores live. "
+            "I will tell you plainly when something is wrong, and I expect the same from you.",
+            "So you're the new partner. Listen, you work for me, okay?",
+            "customer",
+        ),
+        (
+            "That makes a lot of sense. Say a little more about what the board is watching for.",
+            "I'd love to, but I've got buyers to face. Back to it?",
+            "customer",
+        ),
+        (
+            "If you paid per delivery instead of per seat, would the finance director like that?",
+            "Go on.",
+            "pitch",
+        ),
+    ],
+)
+def test_reframing_the_challenge_and_asking_them_to_go_on_are_about_them(text, context, focus):
+    assert assess_turn(text, 1, [Turn(speaker="persona", text=context)]).focus == focus
+
+
 def test_a_choice_between_answers_gets_an_answer_not_a_bare_yes(sessions):
     """ "What went wrong? Was it scope, people, or politics?" cannot be answered "Sort of. Why?"."""
     asked = "What went wrong before? Was it the scope, the people, or the politics?"

@@ -20,8 +20,12 @@ _GOODBYE = Phrases(
     "goodbye", "bye", "talk soon", "i'll let you go", "let you get to", "have a good", "speak soon",
     "thanks for your time", "thank you for your time", "that's all from me", "see you",
 )  # fmt: skip
-# "Good to see you again" opens a meeting: its "see you" is no goodbye.
-_GREETING = re.compile(r"\b(?:good|nice|great|lovely|glad|pleased) to (?:see|meet) you(?: again)?\b")
+# "Good to see you again" opens a meeting, and "I'll let you go well before eleven" promises to keep it
+# short: neither is a goodbye.
+_GREETING = re.compile(
+    r"\b(?:good|nice|great|lovely|glad|pleased) to (?:see|meet) you(?: again)?\b|"
+    r"\blet you go (?:well |long )?(?:before|by|in time|on time)\b"
+)
 _NEXT_STEP = Phrases(
     "meet again", "follow-up", "follow up", "next step", "another conversation", "set up a time",
     "find a time", "grab a coffee", "grab coffee", "over coffee", "dinner", "lunch", "1:1", "one-on-one",
@@ -34,9 +38,12 @@ _PROPOSAL = re.compile(
     r"\b(?:would it (?:help|be useful|be worth it|make sense) if|would you (?:be open to|give me|like to)|"
     r"(?:could|can|shall|should) (?:we|i|you and i)|how about|what if we|why don't we|let's|let us|maybe we|"
     r"(?:i'd|i would|let me) (?:like to )?(?:suggest|propose|offer)|here's what i'd (?:suggest|want|propose)|"
-    r"proposed next step|what if,? (?:by \w+,? )?(?:i|we)|let me and my|"
+    r"proposed next step|what if,? (?:by \w+,? )?(?:i|we)|let me and my|(?:here's |here is )?my proposal)\b"
+)
+# "Half an hour on Thursday?" proposes; "Twenty minutes. Straight question:" only notes the time.
+_DURATION_ASKED = re.compile(
     r"^(?:(?:and|so|then) )?(?:half an hour|an hour|"
-    r"(?:ten|fifteen|twenty|thirty|forty-five|sixty|ninety|\d+) minutes))\b"
+    r"(?:ten|fifteen|twenty|thirty|forty-five|sixty|ninety|\d+) minutes)\b[^.!]*\?"
 )
 _TIME_TOGETHER = re.compile(
     r"\b(?:working session|session|workshop|half an hour|half-an-hour|half-day|half a day|an hour|"
@@ -57,13 +64,18 @@ _PERMISSION = re.compile(
 # Granting the client their ground ("Fair enough, you're the client.") is manners, not a pitch, even
 # when it goes on to say what both sides answer to; "you're the boss, whatever you need" still sells.
 _DEFERS = re.compile(
-    r"\b(?:you're the (?:client|customer|boss)|you're right|fair enough|fair point|hear you)\b"
+    r"\b(?:you're the (?:client|customer|boss)|you're right|fair enough|fair point|hear you|"
+    r"we both (?:work|answer|serve|report) (?:for|to)|we're both here to|same side of the table)\b"
 )
 # "Before I say a word about us, how does a season get planned here?": the rep sets the pitch aside.
 _NOT_ABOUT_US = re.compile(
     r"\bbefore i (?:say|talk|tell you) (?:a word|anything|much) about us\b|\b(?:not|rather than) "
     r"(?:about|talk about|talking about) us\b|\bnot (?:here )?to (?:pitch|sell)\b|\bno pitch\b|"
     r"\brather than (?:for )?(?:our|my) (?:sales process|pipeline|quota|agenda)\b|\bnot a sales step\b"
+)
+# "Say a little more about what the board is watching for.": asking them to go on is about them.
+_SAY_MORE = re.compile(
+    r"\b(?:say|tell me|talk me through) (?:a (?:little|bit) )?more\b|\b(?:go on|keep going|say more)[.?!]"
 )
 _YOU = re.compile(r"\byou(?:r|'re|'ve)?\b")
 _OURS = re.compile(r"\bour\b")  # "would it help if our squad took over...?" offers us, not time together
@@ -73,7 +85,8 @@ _PRODUCT = Phrases(
     # not "trial ventures"
     "contract ", "contract.", "contract,", "contract?", "contracts", "sign ", "signed", "signing",
     "free trial", "trial period", "trial licen", "trial account", "pilot with us", "feature", "licen",
-    "quote", "proposal", "purchase",
+    # "a proposal" is paper we send; "Then my proposal: you and I rebuild the plan" proposes time together
+    "quote", "a proposal", "the proposal", "our proposal", "proposal for", "purchase",
 )  # fmt: skip
 # "Would it help to see every store's forecast in one place?" asks whether they want something we sell,
 # not what they want: a pitch phrased as a question. Both halves must be in the question sentence.
@@ -91,7 +104,8 @@ _WOULD_YOU_WANT = re.compile(
 # "If you could see each store's sales week by week, would that help?": a capability held out for a yes,
 # whatever it is called ("If you could change one thing, what would it be?" asks what they want).
 _IF_YOU_COULD = re.compile(
-    r"\bif (?:you|your \w+) (?:could|had|were able to)\b[^?]*?(?<!what )(?<!how )\bwould (?:that|this|it)\b"
+    r"\bif (?:you|your \w+) (?:could|had|were able to|paid|switched|moved|used|bought|tried)\b[^?]*?"
+    r"(?<!what )(?<!how )\bwould (?:that|this|it|the \w+|they)\b"
 )
 _CAPABILITY = re.compile(
     r"\b(?:our service|forecasts?|forecasting|weather (?:model|data)|tool|apps?|application|platform|"
@@ -143,6 +157,7 @@ _CHECK_BACK = Phrases(
     "is that right", "is that fair", "is that a fair", "is that about right", "have i got that",
     "have i got it", "did i get that", "have i understood", "am i missing", "have i missed",
     "does that sound right", "am i close", "did i hear that right", "fair summary", "is that accurate",
+    "correct?", "is that correct",
 )  # fmt: skip
 _SPIN: tuple[tuple[Spin, Phrases], ...] = (
     ("need_payoff", Phrases(
@@ -204,6 +219,8 @@ def _proposes_time(low: str) -> bool:
     if not _TIME_TOGETHER.search(low):  # the common case, without splitting the turn into sentences
         return False
     for sentence in sentences(low):
+        if _DURATION_ASKED.match(sentence):
+            return True
         opener = _PROPOSAL.search(sentence)
         if opener and _TIME_TOGETHER.search(sentence, opener.start()):
             return True
@@ -292,6 +309,9 @@ def _assess(
     asked = question_sentence(text)
     if focus == "pitch" and not ours_named and asked and _YOU.search(low) and _NOT_ABOUT_US.search(low):
         focus = "customer"  # the pitch set aside, a question about them
+    if focus != "customer" and not ours_named and _SAY_MORE.search(low) and not _PROMISE.search(low):
+        focus = "customer"
+        question = question or "open"
     if focus == "customer" and asked and _asks_if_they_want_ours(asked.lower(), low):
         focus = "pitch"
     if asked and _PERMISSION.search(asked.lower()) and sum(ch == "?" for ch in text) == 1:
