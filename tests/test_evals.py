@@ -159,18 +159,27 @@ def test_replay_uses_the_labels_recorded_with_the_cassette_not_todays_classifier
 
 
 def test_a_blind_set_case_names_the_share_it_missed(tmp_path):
+    folder = tmp_path / "set"
+    folder.mkdir()
+    for name in ("discovery", "pitch"):
+        shutil.copy(ROOT / "evals" / "scripts" / f"vp_budget_review.{name}.txt", folder / f"{name}.txt")
+    (folder / "manifest.jsonl").write_text(
+        '{"file": "discovery.txt", "scenario": "vp_budget_review", "kind": "strong"}\n'
+        '{"file": "pitch.txt", "scenario": "vp_budget_review", "kind": "pitchy"}\n'
+    )
     suite = tmp_path / "blind.yaml"
     suite.write_text(
-        "suite: blind\ncases:\n  - id: set-b\n    blind_set: evals/blind/scripts_b\n    expect:\n"
-        "      discovery:\n      - {kind: strong, measure: so_i_can_within_8, at_least: 1.0}\n"
-        "      - {kind: pitchy, measure: opened_any, at_most: 0}\n"
+        f"suite: blind\ncases:\n  - id: two\n    blind_set: {folder}\n    expect:\n      discovery:\n"
+        "      - {kind: strong, measure: so_i_can_within_8, at_least: 1.0}\n"
+        "      - {kind: pitchy, measure: passed, at_most: 0}\n"
+        "      - {kind: pitchy, measure: opened_nothing, at_most: 0.5}\n"
     )
     result = cli("eval", str(suite), "--report", str(tmp_path / "r.json"))
     assert result.returncode == 1
-    assert "strong so_i_can_within_8: 20 / 23 = 0.87, at least 1.00" in result.stderr
-    assert "pitchy" not in result.stderr  # pitches opened nothing: that target held
+    assert "pitchy opened_nothing: 1 / 1 = 1.00, at most 0.50" in result.stderr  # the pitch opened nothing
+    assert "strong" not in result.stderr  # the discovery script reached so_i_can in time: that target held
     shares = report_of(tmp_path / "r.json")["results"][0]["scores"]
-    assert shares == {"strong.so_i_can_within_8": 0.8696, "pitchy.opened_any": 0.0}
+    assert shares == {"strong.so_i_can_within_8": 1.0, "pitchy.passed": 0.0, "pitchy.opened_nothing": 1.0}
 
 
 def test_a_share_target_needs_a_blind_set_and_one_bound(tmp_path):
