@@ -22,7 +22,7 @@ _GOODBYE = Phrases(
 )  # fmt: skip
 # "Good to see you again" opens a meeting, and "I'll let you go well before eleven" promises to keep it
 # short: neither is a goodbye.
-_GREETING = re.compile(
+_NOT_GOODBYE = re.compile(
     r"\b(?:good|nice|great|lovely|glad|pleased) to (?:see|meet) you(?: again)?\b|"
     r"\blet you go (?:well |long )?(?:before|by|in time|on time)\b"
 )
@@ -183,7 +183,7 @@ def move_of(text: str, focus: Focus, question: QuestionKind | None) -> Move:
     """What the persona hears from a turn with these labels, checked most specific first (any judge)."""
     low = text.lower()
     product = bool(_PRODUCT.search(low))
-    if _GOODBYE.search(_GREETING.sub("", low)) and not question:
+    if _GOODBYE.search(_NOT_GOODBYE.sub("", low)) and not question:
         return "goodbye"
     proposes = _proposes_time(low) and not _OURS.search(low)
     if (_NEXT_STEP.search(low) or proposes) and not product and question is not None:

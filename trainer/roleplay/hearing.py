@@ -37,6 +37,15 @@ def asks_for_more(assessment: Assessment) -> bool:
     return (probing and (wh or not yes_no)) or (assessment.follow_up and not wh and not yes_no)
 
 
+def wants_more_than_yes(text: str, asked: str) -> bool:
+    """A choice between answers ("...scope, people, or something else?"), or a yes/no question (`asked`,
+    lower-cased) after a what/how question in the same turn: no bare yes or no answers it."""
+    if " or " in asked:
+        return True
+    others = [q.lower().replace("'", " ") for q in sentences(text) if q.endswith("?") and q.lower() != asked]
+    return any(set(q.split()[:2]) & WH for q in others)
+
+
 # A yes/no question opens with a verb ("Is it...", "Did finance...", "Would it help..."), after any
 # "and", "so", "but"; "And for you?" and "Meaning?" do not, so they ask for more than a yes.
 _AUXILIARY = frozenset(

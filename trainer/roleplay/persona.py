@@ -11,9 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from trainer.roleplay.hearing import LAYER_FOR_DEPTH, WH, asks_for_more
+from trainer.roleplay.hearing import LAYER_FOR_DEPTH, WH, asks_for_more, wants_more_than_yes
 from trainer.schema import LAYER_ORDER, Assessment, HiddenLayer, Persona, PersonaState, Scenario, TrustRules
-from trainer.text import question_sentence, sentences
+from trainer.text import question_sentence
 
 # The moves that count as listening: only these can open a hidden layer.
 OPENING_MOVES = frozenset({"open_question", "reflection", "insight"})
@@ -217,12 +217,12 @@ def _answer_closed(persona: Persona, state: PersonaState, assessment: Assessment
     _, said_score = _best_fact(persona, state, assessment, said=True)
     if asks_for_more(assessment) and not (fact is not None and _QUANTITY.search(asked)):
         return False  # "who else feels it?" probes a depth: heard as an invitation to talk, not a quiz
-    if fact is None and _opens_now(persona, state, assessment):
-        return False  # "Is that yours to solve, personally?" from someone they have come to trust: they tell
     if fact is None:
+        if _opens_now(persona, state, assessment):
+            return False  # "Is that yours to solve, personally?" from someone they have come to trust
         _remember_ask(persona, state, assessment)  # asked too soon: they come back to it once they can
-    if fact is None and not words & WH and _explains(assessment.text, asked):
-        return False  # "What went wrong? Was it scope or people?" asks them to explain, not to say yes
+        if not words & WH and wants_more_than_yes(assessment.text, asked):
+            return False  # "What went wrong? Was it scope or people?" asks them to explain, not to say yes
     if fact is not None and score >= said_score:
         plan.add("fact", str(fact))
     elif not words & WH:
@@ -238,15 +238,6 @@ def _opens_now(persona: Persona, state: PersonaState, assessment: Assessment) ->
     return any(
         layer.layer == kind and state.trust >= layer.unlock.min_trust for layer in openable(persona, state)
     )
-
-
-def _explains(text: str, asked: str) -> bool:
-    """A choice between answers ("...scope, people, or something else?"), or a yes/no question after a
-    what/how question in the same turn: no bare yes or no answers it."""
-    if " or " in asked:
-        return True
-    others = [q.lower().replace("'", " ") for q in sentences(text) if q.endswith("?") and q.lower() != asked]
-    return any(set(q.split()[:2]) & WH for q in others)
 
 
 def fact_key(index: int) -> str:
