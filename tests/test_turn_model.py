@@ -406,6 +406,55 @@ def test_blind_sets_are_reported_as_their_own_corpus_and_never_split(tmp_path: P
     assert "| sales, blind Q | blind | 2 |" in format_table(report)
 
 
+def test_a_second_reader_sets_people_beside_the_model(tmp_path: Path) -> None:
+    blind = tmp_path / "labelled"
+    turns = [
+        ("It's been a long quarter.", "What made it long?", "customer", "open", "problem"),
+        ("We run fourteen depots.", "How many drivers?", "customer", "closed", "situation"),
+        (None, "Our platform cuts costs by 30%.", "pitch", None, None),
+        (None, "Thanks for your time today.", "neutral", None, None),
+    ]
+    _write_jsonl(
+        blind / "depth_blind_q.jsonl",
+        [
+            {
+                "persona": "career_cio",
+                "context": c,
+                "text": t,
+                "focus": f,
+                "question": q,
+                "depth": d,
+                "follow_up": False,
+            }
+            for c, t, f, q, d in turns
+        ],
+    )
+    # The other reader agrees on everything but reads the second question as open and as a problem.
+    other = [
+        {"line": 1, "focus": "customer", "question": "open", "depth": "problem"},
+        {"line": 2, "focus": "customer", "question": "open", "depth": "problem"},
+        {"line": 3, "focus": "pitch", "question": None},
+        {"line": 4, "focus": "neutral", "question": None},
+    ]
+    _write_jsonl(blind / "second_reader" / "depth_blind_q.reader_1.jsonl", other)
+    part = calibrate(tmp_path, sales_path=tmp_path / "absent.jsonl", blind_dir=blind)["sales, depth blind Q"][
+        "blind"
+    ]
+    assert part["readers"] == 2
+    assert part["people_focus"] == 1.0
+    assert part["people_open_closed"] == 0.5
+    # Depth: problem/problem and situation/problem; F1 problem 2/3, situation 0, three classes never used.
+    assert part["people_depth"] == pytest.approx((2 / 3) / 5)
+    assert "labelled again by other outside readers" in format_table(
+        {"sales, depth blind Q": {"blind": part}}
+    )
+    (blind / "second_reader" / "depth_blind_q.reader_1.jsonl").write_text(
+        '{"focus": "pitch"}\n', encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match=r"reader_1.jsonl:1: field 'line'"):
+        calibrate(tmp_path, sales_path=tmp_path / "absent.jsonl", blind_dir=blind)
+
+
 def test_calibrate_ignores_missing_corpora(tmp_path: Path) -> None:
     assert calibrate(tmp_path, sales_path=tmp_path / "absent.jsonl", blind_dir=tmp_path / "none") == {}
 

@@ -193,17 +193,41 @@ def score_rows(rows: list[dict[str, Any]]) -> dict[str, float | int | None]:
     return result
 
 
+def _shown(rows: list[dict[str, Any]]) -> list[Any]:
+    """The assessment `trainer classify` prints for each row (every rule applied)."""
+    from trainer.grader.assess import assess_turn
+    from trainer.schema import Turn
+
+    return [
+        assess_turn(r["text"], 1, [Turn(speaker="persona", text=r["context"])] if r["context"] else [])
+        for r in rows
+    ]
+
+
+def _against_other_readers(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """People vs people and classify vs people, where other outside readers labelled the set again."""
+    from trainer.evals.second_reader import agreement, second_readers
+    from trainer.grader.depth import predict_depth
+
+    others = second_readers(path)
+    if not others:
+        return {}
+    shown = [
+        {
+            "focus": a.focus,
+            "question": a.question,
+            "depth": a.depth or predict_depth(r["text"], r["context"]).depth,
+        }
+        for r, a in zip(rows, _shown(rows), strict=True)
+    ]
+    return agreement(rows, shown, others)
+
+
 def _as_classify_prints(rows: list[dict[str, Any]]) -> dict[str, float | int | None]:
     """The labels `trainer classify` prints (the full assessment, after every rule), scored strictly:
     a turn counts only when the label shown equals the human one, so a pitch shown as neutral is a miss.
     Where the set labels depth, also depth on the human's customer turns and end to end."""
-    from trainer.grader.assess import assess_turn
-    from trainer.schema import Turn
-
-    shown = [
-        assess_turn(r["text"], 1, [Turn(speaker="persona", text=r["context"])] if r["context"] else [])
-        for r in rows
-    ]
+    shown = _shown(rows)
     gold = [r["focus"] for r in rows]
     cp = [(r, a) for r, a in zip(rows, shown, strict=True) if r["focus"] in ("customer", "pitch")]
     out: dict[str, float | int | None] = {
@@ -276,7 +300,7 @@ def calibrate(
     for path in sorted(Path(blind_dir).glob("*.jsonl")) if blind_dir is not None else []:
         rows = load_blind(path)
         if rows:
-            report[rows[0]["corpus"]] = {"blind": score_rows(rows)}
+            report[rows[0]["corpus"]] = {"blind": score_rows(rows) | _against_other_readers(path, rows)}
     return report
 
 
@@ -314,6 +338,17 @@ def format_table(report: dict[str, dict[str, dict[str, Any]]]) -> str:
             "| corpus | split | turns | model vs panel majority | model vs one annotator "
             "| annotator vs annotator |",
             ("panel_majority_acc", "panel_model_vs_one", "panel_pairwise"),
+        ),
+    )
+    sections += (
+        (
+            "readers",
+            "Blind sets labelled again by other outside readers, who never saw the author's labels (means "
+            "over pairs of readers; depth on the first reading's customer turns):",
+            "| corpus | split | readers | focus macro-F1, people | focus macro-F1, classify vs people "
+            "| open/closed, people | open/closed, classify vs people | depth macro-F1, people "
+            "| depth macro-F1, model vs people |",
+            tuple(f"{who}_{key}" for key in ("focus", "open_closed", "depth") for who in ("people", "model")),
         ),
     )
     for count, title, header, keys in sections:  # smaller tables, only for corpora that have the labels
