@@ -338,6 +338,16 @@ def test_reframing_the_challenge_and_asking_them_to_go_on_are_about_them(text, c
     assert assess_turn(text, 1, [Turn(speaker="persona", text=context)]).focus == focus
 
 
+def test_announcing_a_story_opens_nothing(sessions):
+    """ "Let me tell you a quick story" is the start of telling: it earns no layer, whatever follows."""
+    told = "Morning, Renata. Let me tell you a quick story, because I think it'll save you time."
+    assert assess_turn(told, 1).focus != "customer"
+    played = play_lines(sessions, "vp_budget_review", [told])
+    assert played.views[-1].state.unlocked == []
+    asked = "Let me ask you this: what's weighing on you most before the CFO meeting?"
+    assert assess_turn(asked, 1).focus == "customer"
+
+
 def test_a_choice_between_answers_gets_an_answer_not_a_bare_yes(sessions):
     """ "What went wrong? Was it scope, people, or politics?" cannot be answered "Sort of. Why?"."""
     asked = "What went wrong before? Was it the scope, the people, or the politics?"

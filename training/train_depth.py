@@ -2,7 +2,7 @@
 
 Trains on training/depth_turns_*.jsonl and training/depth_candidates/depth_turns_*.jsonl (rep turns
 labelled with what they probe and whether they follow up on the persona's last line; customer-focused
-ones are used), written by five authors who never saw the blind sets in evals/labelled/, the personas'
+ones are used), written by six authors who never saw the blind sets in evals/labelled/, the personas'
 hidden layers or the model.
 Deterministic, like train_classifier.py, whose sparse logistic regression it reuses. The L2 strength
 was chosen by grouped CV inside the training turns (1e-4: CV macro-F1 0.803; 1e-3: 0.783; 3e-3: 0.759).

@@ -21,6 +21,15 @@ DEFAULT_SALES_PATH = REPO_ROOT / "training" / "sales_turns.jsonl"
 # on (train split) and reported as their own corpus, so the original sales rows stay comparable.
 SPEECH_ACT_PATH = REPO_ROOT / "training" / "speech_act_turns.jsonl"
 SPEECH_ACT_CORPUS = "sales, speech acts"
+# Sales turns by a further outside author (700, a wide mix of voices, pitches phrased as questions,
+# hand-offs, reflections), trained on for focus only: its open/closed labels follow the question mark
+# rather than INTERFACES.md's "one fact is closed", and training on them cost open/closed on D.
+FOCUS_ONLY_PATH = REPO_ROOT / "training" / "sales_turns_7.jsonl"
+FOCUS_ONLY_CORPUS = "sales, focus only"
+# Sales turns by yet another outside author (700, other voices again, the one-fact convention spelled out in
+# the brief), trained on for focus and question.
+MORE_VOICES_PATH = REPO_ROOT / "training" / "sales_turns_9.jsonl"
+MORE_VOICES_CORPUS = "sales, more voices"
 # Sales turns written by people who never saw the training turns, for measuring only (never trained on).
 BLIND_DIR = REPO_ROOT / "evals" / "labelled"
 SPLITS: tuple[str, ...] = ("train", "held-out")
@@ -100,7 +109,8 @@ def _sales_turn(rec: dict[str, Any], split: str, corpus: str) -> dict[str, Any]:
         "group": rec["text"],
         "split": split,
         "corpus": corpus,
-        **({"depth": rec["depth"]} if "depth" in rec else {}),
+        # A pitch or neutral turn has no depth: "none" in some sets, null (as classify prints it) in others.
+        **({"depth": rec["depth"] or "none"} if "depth" in rec else {}),
     }
 
 
@@ -115,6 +125,19 @@ def load_sales(path: Path | None = None, corpus: str = "sales") -> list[dict[str
 def load_speech_acts(path: Path | None = None) -> list[dict[str, Any]]:
     """The speech-act training turns (`training/speech_act_turns.jsonl`), split like the sales turns."""
     return load_sales(path if path is not None else SPEECH_ACT_PATH, SPEECH_ACT_CORPUS)
+
+
+def load_focus_only(path: Path | None = None) -> list[dict[str, Any]]:
+    """The focus-only sales turns (`training/sales_turns_7.jsonl`), split like the sales turns."""
+    rows = load_sales(path if path is not None else FOCUS_ONLY_PATH, FOCUS_ONLY_CORPUS)
+    for row in rows:
+        row["question"] = "unknown"  # never trained on or scored for open/closed
+    return rows
+
+
+def load_more_voices(path: Path | None = None) -> list[dict[str, Any]]:
+    """The more-voices sales turns (`training/sales_turns_9.jsonl`), split like the sales turns."""
+    return load_sales(path if path is not None else MORE_VOICES_PATH, MORE_VOICES_CORPUS)
 
 
 def load_blind(path: Path) -> list[dict[str, Any]]:
@@ -292,6 +315,8 @@ def calibrate(
         "sales": load_sales(sales_path),
         # Only beside the default sales turns: a caller's own sales file stands alone.
         SPEECH_ACT_CORPUS: load_speech_acts() if sales_path is None else [],
+        FOCUS_ONLY_CORPUS: load_focus_only() if sales_path is None else [],
+        MORE_VOICES_CORPUS: load_more_voices() if sales_path is None else [],
     }
     for name, rows in corpora.items():
         if not rows:

@@ -67,6 +67,13 @@ _DEFERS = re.compile(
     r"\b(?:you're the (?:client|customer|boss)|you're right|fair enough|fair point|hear you|"
     r"we both (?:work|answer|serve|report) (?:for|to)|we're both here to|same side of the table)\b"
 )
+# "Let me tell you a quick story": the rep is about to tell, so the turn is about us, not them.
+_ABOUT_TO_TELL = re.compile(r"\blet me (?:tell you|share|walk you through|explain|give you)\b")
+# The part of it that is more than "fair enough": it names whose ground this is or what both sides serve.
+_SHARED_GROUND = re.compile(
+    r"\b(?:you're the (?:client|customer|boss)|we both (?:work|answer|serve|report) (?:for|to)|"
+    r"we're both here to|same side of the table)\b"
+)
 # "Before I say a word about us, how does a season get planned here?": the rep sets the pitch aside.
 _NOT_ABOUT_US = re.compile(
     r"\bbefore i (?:say|talk|tell you) (?:a word|anything|much) about us\b|\b(?:not|rather than) "
@@ -316,16 +323,18 @@ def _assess(
         focus = "pitch"
     if asked and _PERMISSION.search(asked.lower()) and sum(ch == "?" for ch in text) == 1:
         focus, question = "neutral", None
+    if focus == "customer" and question is None and _ABOUT_TO_TELL.search(low):
+        focus = "neutral"  # announcing a story or an explanation asks and reflects nothing yet
     if focus == "customer" and rubrics.is_out_of_role(text):
         focus = "neutral"  # talking to the simulation, not the executive: it earns and opens nothing
     if (
-        focus == "pitch"
+        focus != "customer"
         and question is None
         and not ours_named
-        and _DEFERS.search(low)
+        and (_DEFERS if focus == "pitch" else _SHARED_GROUND).search(low)
         and not _PROMISE.search(low)
     ):
-        focus = "customer"  # their position granted back to them: a reflection
+        focus = "customer"  # their position granted back to them, even after a greeting: a reflection
     move = move_of(text, focus, question)
     if move == "insight" and names_us:
         move = focus = "pitch"  # a case study of what we sell is a pitch, not a peer's lesson
