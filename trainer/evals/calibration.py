@@ -186,7 +186,7 @@ def _macro_f1(gold: list[str], pred: list[str], classes: tuple[str, ...] = FOCUS
     return sum(f1s) / len(f1s)
 
 
-def score_rows(rows: list[dict[str, Any]]) -> dict[str, float | int | None]:
+def score_rows(rows: list[dict[str, Any]], shown: list[Any] | None = None) -> dict[str, float | int | None]:
     """Metrics for one corpus part: macro-F1, customer-vs-pitch accuracy, open/closed accuracy, n."""
     from trainer.grader.classifier import predict_many
 
@@ -212,7 +212,7 @@ def score_rows(rows: list[dict[str, Any]]) -> dict[str, float | int | None]:
     result["open_closed_acc"] = sum(1 for r, p in oc if p.question == r["question"]) / len(oc) if oc else None
     result["n_open_closed"] = len(oc)
     result.update(_panel_agreement(oc))
-    result.update(_as_classify_prints(rows))
+    result.update(_as_classify_prints(rows, shown))
     return result
 
 
@@ -227,7 +227,7 @@ def _shown(rows: list[dict[str, Any]]) -> list[Any]:
     ]
 
 
-def _against_other_readers(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _against_other_readers(path: Path, rows: list[dict[str, Any]], shown: list[Any]) -> dict[str, Any]:
     """People vs people and classify vs people, where other outside readers labelled the set again."""
     from trainer.evals.second_reader import agreement, second_readers
     from trainer.grader.depth import predict_depth
@@ -235,22 +235,24 @@ def _against_other_readers(path: Path, rows: list[dict[str, Any]]) -> dict[str, 
     others = second_readers(path)
     if not others:
         return {}
-    shown = [
+    labels = [
         {
             "focus": a.focus,
             "question": a.question,
             "depth": a.depth or predict_depth(r["text"], r["context"]).depth,
         }
-        for r, a in zip(rows, _shown(rows), strict=True)
+        for r, a in zip(rows, shown, strict=True)
     ]
-    return agreement(rows, shown, others)
+    return agreement(rows, labels, others)
 
 
-def _as_classify_prints(rows: list[dict[str, Any]]) -> dict[str, float | int | None]:
+def _as_classify_prints(
+    rows: list[dict[str, Any]], shown: list[Any] | None = None
+) -> dict[str, float | int | None]:
     """The labels `trainer classify` prints (the full assessment, after every rule), scored strictly:
     a turn counts only when the label shown equals the human one, so a pitch shown as neutral is a miss.
     Where the set labels depth, also depth on the human's customer turns and end to end."""
-    shown = _shown(rows)
+    shown = shown if shown is not None else _shown(rows)
     gold = [r["focus"] for r in rows]
     cp = [(r, a) for r, a in zip(rows, shown, strict=True) if r["focus"] in ("customer", "pitch")]
     out: dict[str, float | int | None] = {
@@ -325,7 +327,10 @@ def calibrate(
     for path in sorted(Path(blind_dir).glob("*.jsonl")) if blind_dir is not None else []:
         rows = load_blind(path)
         if rows:
-            report[rows[0]["corpus"]] = {"blind": score_rows(rows) | _against_other_readers(path, rows)}
+            shown = _shown(rows)  # assessed once, scored against the author and against other readers
+            report[rows[0]["corpus"]] = {
+                "blind": score_rows(rows, shown) | _against_other_readers(path, rows, shown)
+            }
     return report
 
 

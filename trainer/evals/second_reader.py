@@ -12,9 +12,9 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from trainer.evals.calibration import _macro_f1
+from trainer.grader.depth import DEPTH_CLASSES
 from trainer.grader.features import FOCUS_CLASSES
-
-DEPTH_CLASSES = ("situation", "problem", "implication", "outcome", "personal")
 
 
 def second_readers(blind_path: Path) -> list[dict[int, dict[str, Any]]]:
@@ -33,13 +33,8 @@ def second_readers(blind_path: Path) -> list[dict[int, dict[str, Any]]]:
     return readers
 
 
-def _macro_f1(pairs: list[tuple[str, str]], classes: tuple[str, ...]) -> float:
-    f1s = []
-    for cls in classes:
-        tp = sum(1 for g, p in pairs if g == cls and p == cls)
-        wrong = sum(1 for g, p in pairs if (g == cls) != (p == cls))
-        f1s.append(2 * tp / (2 * tp + wrong) if tp + wrong else 0.0)
-    return sum(f1s) / len(f1s)
+def _f1(pairs: list[tuple[str, str]], classes: tuple[str, ...]) -> float | None:
+    return _macro_f1([g for g, _ in pairs], [p for _, p in pairs], classes) if pairs else None
 
 
 def _question(value: Any) -> str:
@@ -66,9 +61,9 @@ def _score(pairs_by_turn: list[dict[str, list[tuple[str, str]]]]) -> dict[str, f
             pairs[key].extend(found)
     oc = pairs["open_closed"]
     return {
-        "focus": _macro_f1(pairs["focus"], FOCUS_CLASSES) if pairs["focus"] else None,
+        "focus": _f1(pairs["focus"], FOCUS_CLASSES),
         "open_closed": sum(g == p for g, p in oc) / len(oc) if oc else None,
-        "depth": _macro_f1(pairs["depth"], DEPTH_CLASSES) if pairs["depth"] else None,
+        "depth": _f1(pairs["depth"], DEPTH_CLASSES),
     }
 
 
@@ -91,7 +86,6 @@ def agreement(
     ]
     model = [_score([_measures(r[line], shown[line - 1]) for line in r]) for r in readings]
     return {
-        "n_second": len(others[0]) if others else 0,
         "readers": len(readings),
         **{f"people_{key}": _mean([p[key] for p in people]) for key in ("focus", "open_closed", "depth")},
         **{f"model_{key}": _mean([m[key] for m in model]) for key in ("focus", "open_closed", "depth")},

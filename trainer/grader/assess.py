@@ -61,19 +61,16 @@ _PERMISSION = re.compile(
     r"^(?:\w+ )?(?:can|could|may|might) i ask (?:you )?(?:something|a question|one thing|a quick question|a "
     r"personal question)\b|^(?:\w+ )?(?:a )?quick question\b"
 )
-# Granting the client their ground ("Fair enough, you're the client.") is manners, not a pitch, even
-# when it goes on to say what both sides answer to; "you're the boss, whatever you need" still sells.
-_DEFERS = re.compile(
-    r"\b(?:you're the (?:client|customer|boss)|you're right|fair enough|fair point|hear you|"
-    r"we both (?:work|answer|serve|report) (?:for|to)|we're both here to|same side of the table)\b"
-)
-# "Let me tell you a quick story": the rep is about to tell, so the turn is about us, not them.
-_ABOUT_TO_TELL = re.compile(r"\blet me (?:tell you|share|walk you through|explain|give you)\b")
-# The part of it that is more than "fair enough": it names whose ground this is or what both sides serve.
+# Whose ground this is, or what both sides serve: more than "fair enough", so it counts after a greeting too.
 _SHARED_GROUND = re.compile(
     r"\b(?:you're the (?:client|customer|boss)|we both (?:work|answer|serve|report) (?:for|to)|"
     r"we're both here to|same side of the table)\b"
 )
+# Granting the client their ground ("Fair enough, you're the client.") is manners, not a pitch, even
+# when it goes on to say what both sides answer to; "you're the boss, whatever you need" still sells.
+_DEFERS = re.compile(r"\b(?:you're right|fair enough|fair point|hear you)\b|" + _SHARED_GROUND.pattern)
+# "Let me tell you a quick story": the rep is about to tell, so the turn is about us, not them.
+_ABOUT_TO_TELL = re.compile(r"\blet me (?:tell you|share|walk you through|explain|give you)\b")
 # "Before I say a word about us, how does a season get planned here?": the rep sets the pitch aside.
 _NOT_ABOUT_US = re.compile(
     r"\bbefore i (?:say|talk|tell you) (?:a word|anything|much) about us\b|\b(?:not|rather than) "
