@@ -98,6 +98,11 @@ def main() -> int:
         default=8.0,
         help="with --instances: seconds in that the busiest instance is killed",
     )
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="with --instances: instances on any core (default: each on its own, as scripts/scale-out does)",
+    )
     parser.add_argument("--serve", metavar="MODEL_URL", help=argparse.SUPPRESS)
     parser.add_argument("--model-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

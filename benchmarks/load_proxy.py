@@ -253,6 +253,7 @@ def measured(
     turns: int,
     think: tuple[float, float],
     kill_after=None,
+    pin_cores: bool = True,
 ) -> Phase:
     """A fresh stack of `instances` on the database, warmed by a few throwaway reps, then the phase;
     with `kill_after`, instance 1 is killed that many seconds after every rep is in a session."""
@@ -260,7 +261,7 @@ def measured(
 
     warm = [f"warm-{users[0]}-{i}" for i in range(instances * 2)]
     add_users(postgres.url, users + warm)
-    stack = start_stack(instances, postgres.url)
+    stack = start_stack(instances, postgres.url, pin_cores=pin_cores)
     try:
         pids = [i.process.pid for i in stack.instances]
         rest = [stack.nginx.process.pid, int((postgres.data / "postmaster.pid").read_text().split()[0])]
@@ -291,13 +292,17 @@ def run_scale_out(args: argparse.Namespace, base_url: str) -> int:
     failed = False
     print(
         f"scale-out on {os.cpu_count()} cores: nginx, PostgreSQL (throwaway),"
-        f" instances {' then '.join(map(str, counts))}; model server {args.delay:.2f} s per reply"
+        f" instances {' then '.join(map(str, counts))}"
+        f" ({'on any core' if args.no_pin else 'each on a core of its own'});"
+        f" model server {args.delay:.2f} s per reply"
     )
     try:
         saturation: dict[int, Phase] = {}
         for n in counts:
             users = [f"sat{n}-{i}" for i in range(args.saturate)]
-            saturation[n] = measured(postgres, n, users, args.sat_turns, (0.0, 0.0))
+            saturation[n] = measured(
+                postgres, n, users, args.sat_turns, (0.0, 0.0), pin_cores=not args.no_pin
+            )
             print(f"saturation, {n} instance(s), {args.saturate} reps x {args.sat_turns} turns, no pauses: "
                   + summary(saturation[n]))  # fmt: skip
             failed |= saturation[n].errors > 0
@@ -319,7 +324,7 @@ def run_scale_out(args: argparse.Namespace, base_url: str) -> int:
         )
         for label, kill_after in phases:
             users = [f"{'k' if kill_after is not None else 'h'}{n}-{i}" for i in range(args.sessions)]
-            phase = measured(postgres, n, users, args.turns, (low, high), kill_after)
+            phase = measured(postgres, n, users, args.turns, (low, high), kill_after, not args.no_pin)
             held = stored_turns(postgres.url, users)
             lost_sessions = sum(1 for r in phase.reps if r.started and held[r.user] is None)
             lost_turns = sum(max(0, r.confirmed - (held[r.user] or 0)) for r in phase.reps)

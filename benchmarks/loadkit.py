@@ -122,7 +122,9 @@ class Page:
             for line in stream.iter_lines():
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"no result for {api_name} within {EVENT_DEADLINE:g} s")
-                if not line.startswith("data:"):
+                # Only the result matters here: the streamed words before it are not parsed (a browser
+                # would render them, but this generator's CPU shares the machine with what it measures).
+                if not line.startswith("data:") or '"process_completed"' not in line:
                     continue
                 message = json.loads(line[5:])
                 if message.get("event_id") == event_id and message.get("msg") == "process_completed":

@@ -12,7 +12,7 @@ from gradio_client import Client
 from tests.app_fixtures import PASSWORD, make_store
 from tests.conftest import script
 from trainer.deploy.nginx import NginxUnavailable, nginx_binary, render
-from trainer.deploy.stack import StackError, start_stack
+from trainer.deploy.stack import StackError, cores_for, start_stack
 from trainer.roleplay.session import Sessions
 
 LINES = script("vp_budget_review", "discovery")[:3]
@@ -35,6 +35,17 @@ def instance_of(client: Client, url: str) -> str:
     return answer.headers["x-trainer-instance"]
 
 
+def cores_of(pid: int) -> set[frozenset[int]]:
+    """The cores each thread of a process may run on."""
+    return {frozenset(os.sched_getaffinity(int(t))) for t in os.listdir(f"/proc/{pid}/task")}
+
+
+def test_instances_get_a_core_each_only_while_there_are_enough():
+    usable = sorted(os.sched_getaffinity(0))
+    assert cores_for(len(usable)) == usable
+    assert cores_for(len(usable) + 1) is None  # more instances than cores: the kernel places them
+
+
 def test_the_shipped_nginx_config_fills_every_placeholder(tmp_path):
     text = render("127.0.0.1:8080", ["127.0.0.1:7001", "127.0.0.1:7002"], tmp_path)
     body = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
@@ -51,6 +62,10 @@ def test_a_session_moves_to_another_instance_when_its_own_is_killed(tmp_path, ca
         password = database_url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
         assert password not in repr(stack)  # should a stack end up in a log or a traceback
         url = stack.url
+        if len(os.sched_getaffinity(0)) >= 2:  # each instance, every thread of it, on a core of its own
+            pinned = [cores_of(i.process.pid) for i in stack.instances]
+            assert all(len(cores) == 1 and len(next(iter(cores))) == 1 for cores in pinned), pinned
+            assert pinned[0] != pinned[1]
         ravi = Client(url, auth=("ravi", PASSWORD), verbose=False, download_files=False)
         ravi.predict(api_name="/load")
         first = instance_of(ravi, url)
@@ -109,6 +124,17 @@ def test_the_stack_refuses_a_sqlite_url_and_leaves_nothing_behind(tmp_path, ngin
 def test_the_stack_refuses_a_public_proxy_while_no_users_exist(database_url, nginx):
     with pytest.raises(StackError, match="no users exist"):
         start_stack(instances=1, database_url=database_url, host="0.0.0.0")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_no_pin_leaves_an_instance_on_every_core(tmp_path, database_url, nginx):
+    make_store(tmp_path, url=database_url)
+    stack = start_stack(instances=1, database_url=database_url, pin_cores=False)
+    try:
+        assert cores_of(stack.instances[0].process.pid) == {frozenset(os.sched_getaffinity(0))}
+        assert httpx.get(stack.url, timeout=10).status_code == 200
+    finally:
+        stack.stop()
 
 
 def test_the_compose_file_fills_the_same_placeholders_in_the_same_nginx_config():

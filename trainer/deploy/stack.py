@@ -109,6 +109,23 @@ def launch_instance(database_url: str, run_dir: Path, n: int, extra: list[str] |
     return Instance(port, process, log)
 
 
+def cores_for(instances: int) -> list[int] | None:
+    """One core per instance, when there are enough: a Python process runs on one core at a time anyway
+    (the GIL), and one kept on its own core skips the hand-offs between cores that left both instances
+    short of a core each (2 instances on 2 cores: 50 turns/s unpinned, 58-66 pinned). None: don't pin."""
+    usable = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    return usable[:instances] if 0 < instances <= len(usable) else None
+
+
+def pin(pid: int, core: int) -> None:
+    """Keep a process and every thread it has so far on one core (threads started later inherit it)."""
+    for task in [pid, *(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)]:
+        try:
+            os.sched_setaffinity(task, {core})
+        except (ProcessLookupError, PermissionError):
+            continue  # a thread that ended meanwhile
+
+
 def wait_for(instance: Instance, n: int) -> None:
     """Return once the instance answers HTTP; a crash or a silent start is a StackError naming its log."""
     try:
@@ -128,8 +145,10 @@ def start_stack(
     host: str = "127.0.0.1",
     port: int | None = None,
     serve_args: list[str] | None = None,
+    pin_cores: bool = True,
 ) -> Stack:
-    """PostgreSQL (the URL's, or a throwaway one), migrated once, then the instances, then nginx."""
+    """PostgreSQL (the URL's, or a throwaway one), migrated once, then the instances (each on a core of
+    its own when there are as many cores and `pin_cores`), then nginx."""
     if instances < 1:
         raise StackError("--instances: at least 1")
     run_dir = Path(tempfile.mkdtemp(prefix="trainer-stack-"))
@@ -151,8 +170,13 @@ def start_stack(
         refuse_open_without_users(host, store, add_user)
         store.db.pools.close()
         started.extend(launch_instance(database_url, run_dir, n, serve_args) for n in range(1, instances + 1))
+        cores = cores_for(instances) if pin_cores else None
         for n, instance in enumerate(started, start=1):  # they start side by side, on every core
+            if cores:
+                pin(instance.process.pid, cores[n - 1])  # at once, before its first threads start
             wait_for(instance, n)
+            if cores:
+                pin(instance.process.pid, cores[n - 1])  # and any thread started before that
         nginx = start_nginx(host, port or free_port(), [i.address for i in started], run_dir / "nginx")
     except (StoreError, PostgresUnavailable, NginxUnavailable) as exc:
         _cleanup(started, postgres, run_dir)
@@ -184,9 +208,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--host", default="127.0.0.1", help="where nginx listens (0.0.0.0: every interface)")
     parser.add_argument("--port", type=int, default=8080, help="nginx's port (default 8080)")
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let instances run on any core (default: each on its own while there are enough cores)",
+    )
     args = parser.parse_args(argv)
     try:
-        stack = start_stack(args.instances, args.database_url, args.host, args.port)
+        stack = start_stack(
+            args.instances, args.database_url, args.host, args.port, pin_cores=not args.no_pin
+        )
     except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ its pool and the checkpointer are imported only when a `postgresql://` URL is op
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -117,6 +118,10 @@ class PostgresPools:
 
         pool = self._pool(autocommit=True, prepare_threshold=0, row_factory=dict_row)
         saver = PostgresSaver(pool)
+        # PostgresSaver takes one instance-wide lock around every query, pool or not (langgraph#7259), so
+        # an instance's checkpoints were written one at a time and capped its turns/s below one core.
+        # On a pool each query has a connection of its own: let as many run as the pool holds.
+        saver.lock = threading.BoundedSemaphore(POOL_SIZE)
         with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as lock:
             lock.execute("SELECT pg_advisory_lock(%s)", (CHECKPOINT_MIGRATION_LOCK,))
             saver.setup()  # the lock ends with the connection
