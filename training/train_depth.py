@@ -2,7 +2,7 @@
 
 Trains on training/depth_turns_*.jsonl and training/depth_candidates/depth_turns_*.jsonl (rep turns
 labelled with what they probe and whether they follow up on the persona's last line; customer-focused
-ones are used), written by six authors who never saw the blind sets in evals/labelled/, the personas'
+ones are used), written by eight authors who never saw the blind sets in evals/labelled/, the personas'
 hidden layers or the model.
 Deterministic, like train_classifier.py, whose sparse logistic regression it reuses. The L2 strength
 was chosen by grouped CV inside the training turns (1e-4: CV macro-F1 0.803; 1e-3: 0.783; 3e-3: 0.759).
@@ -32,7 +32,7 @@ from trainer.grader import depth  # noqa: E402
 from trainer.grader.features import extract, split_of  # noqa: E402
 
 DEPTH_L2 = 1e-4
-PRUNE = 6e-2  # larger than the classifier's: 688 KiB, not 1.2 MB, at the same CV (985 KiB on 4,850 turns)
+PRUNE = 6e-2  # larger than the classifier's: 688 KiB, not 1.2 MB, at the same CV (1.1 MiB on 5,550 turns)
 FOLLOW_L2 = 1e-3
 # The two candidate files (other voices; the same subject at all five depths) are trained on since the
 # speech-act round: with the new classifier features they lifted depth macro-F1 on the check set D
