@@ -225,6 +225,14 @@ def summary(phase: Phase) -> str:
     return _figures(phase) + "".join(f"\n    {e}" for e in first)
 
 
+def shares(phase: Phase) -> str:
+    """How the proxy spread the reps over the instances (the sticky hash decides, not the load)."""
+    counts = Counter(r.instance for r in phase.reps if r.instance)
+    if len(counts) < 2:
+        return ""
+    return "\n    reps per instance: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+
+
 def _figures(phase: Phase) -> str:
     lat = phase.latencies
     if not lat:
@@ -304,7 +312,7 @@ def run_scale_out(args: argparse.Namespace, base_url: str) -> int:
                 postgres, n, users, args.sat_turns, (0.0, 0.0), pin_cores=not args.no_pin
             )
             print(f"saturation, {n} instance(s), {args.saturate} reps x {args.sat_turns} turns, no pauses: "
-                  + summary(saturation[n]))  # fmt: skip
+                  + summary(saturation[n]) + shares(saturation[n]))  # fmt: skip
             failed |= saturation[n].errors > 0
         if len(counts) > 1 and all(saturation[n].turns_per_s for n in counts):
             ratio = saturation[counts[-1]].turns_per_s / max(saturation[1].turns_per_s, 1e-9)

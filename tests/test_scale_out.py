@@ -51,7 +51,7 @@ def test_the_shipped_nginx_config_fills_every_placeholder(tmp_path):
     body = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     assert not any("@" in line for line in body)
     assert "hash $trainer_route consistent;" in text and "proxy_buffering off;" in text
-    assert sum("max_fails=3 fail_timeout=10s;" in line for line in body) == 2
+    assert sum("weight=10 max_fails=3 fail_timeout=10s;" in line for line in body) == 2  # even shares
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

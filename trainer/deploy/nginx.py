@@ -48,7 +48,7 @@ def worker_user() -> str:
 
 def render(listen: str, upstreams: list[str], run_dir: Path, template: Path = TEMPLATE) -> str:
     """The config with every placeholder filled: one upstream line per `HOST:PORT`."""
-    servers = "\n        ".join(f"server {u} max_fails=3 fail_timeout=10s;" for u in upstreams)
+    servers = "\n        ".join(f"server {u} weight=10 max_fails=3 fail_timeout=10s;" for u in upstreams)
     values = {"@RUN_DIR@": str(run_dir), "@USER@": worker_user(), "@LISTEN@": listen, "@SERVERS@": servers}
     lines = []
     for line in template.read_text(encoding="utf-8").splitlines():
