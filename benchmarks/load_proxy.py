@@ -332,7 +332,9 @@ def run_scale_out(args: argparse.Namespace, base_url: str) -> int:
         )
         for label, kill_after in phases:
             users = [f"{'k' if kill_after is not None else 'h'}{n}-{i}" for i in range(args.sessions)]
-            phase = measured(postgres, n, users, args.turns, (low, high), kill_after, not args.no_pin)
+            phase = measured(
+                postgres, n, users, args.turns, (low, high), kill_after, pin_cores=not args.no_pin
+            )
             held = stored_turns(postgres.url, users)
             lost_sessions = sum(1 for r in phase.reps if r.started and held[r.user] is None)
             lost_turns = sum(max(0, r.confirmed - (held[r.user] or 0)) for r in phase.reps)

@@ -119,7 +119,7 @@ def cores_for(instances: int) -> list[int] | None:
 
 def pin(pid: int, core: int) -> None:
     """Keep a process and every thread it has so far on one core (threads started later inherit it)."""
-    for task in [pid, *(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)]:
+    for task in map(int, os.listdir(f"/proc/{pid}/task")):  # the main thread is one of them
         try:
             os.sched_setaffinity(task, {core})
         except (ProcessLookupError, PermissionError):
@@ -170,13 +170,13 @@ def start_stack(
         refuse_open_without_users(host, store, add_user)
         store.db.pools.close()
         started.extend(launch_instance(database_url, run_dir, n, serve_args) for n in range(1, instances + 1))
-        cores = cores_for(instances) if pin_cores else None
-        for n, instance in enumerate(started, start=1):  # they start side by side, on every core
-            if cores:
-                pin(instance.process.pid, cores[n - 1])  # at once, before its first threads start
+        cores = (cores_for(instances) or []) if pin_cores else []  # none: more instances than cores
+        for instance, core in zip(started, cores, strict=False):
+            pin(instance.process.pid, core)  # at once: the threads it starts from now on inherit the core
+        for n, instance in enumerate(started, start=1):  # they start side by side
             wait_for(instance, n)
-            if cores:
-                pin(instance.process.pid, cores[n - 1])  # and any thread started before that
+        for instance, core in zip(started, cores, strict=False):
+            pin(instance.process.pid, core)  # and any thread it had started before the first pin
         nginx = start_nginx(host, port or free_port(), [i.address for i in started], run_dir / "nginx")
     except (StoreError, PostgresUnavailable, NginxUnavailable) as exc:
         _cleanup(started, postgres, run_dir)
