@@ -164,6 +164,10 @@ def test_a_narrow_question_that_is_no_yes_no_question_is_heard_as_an_invitation(
         ("What happens to the spring launch if the cut goes through?", "implication"),
         ("What's making this review harder than last year's?", "problem"),
         ("How many people are on the team today?", "situation"),
+        ("Knock-on effects downstream if it slips again?", "implication"),
+        ("Where would you like this to be in two years?", "outcome"),
+        ("Is your credibility tied up in it?", "personal"),
+        ("What keeps getting in the way?", "problem"),
     ],
 )
 def test_the_depth_of_a_question_comes_from_what_it_asks(text, depth):

@@ -4,8 +4,9 @@
 it costs, what happens if nothing changes, who else it touches), `outcome` (what success looks like,
 what it would make possible), `personal` (what it means for them: career, reputation, their own stake);
 and whether the turn is a `follow_up` asking them to go on about what they just said. Two small
-logistic regressions over the classifier's own features plus the persona's line before the turn (a bare
-"tell me more" probes whatever that line was about). Trained by `training/train_depth.py`.
+logistic regressions over the classifier's own features, hand-made depth cues of the turn and the persona's
+line before it (a bare "tell me more" probes whatever that line was about).
+Trained by `training/train_depth.py`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trainer.grader.depth_cues import depth_cues
 from trainer.grader.features import Features, extract
 from trainer.grader.weights_cache import Packed, load_packed, pack
 from trainer.text import content_words
@@ -60,9 +62,11 @@ class DepthPrediction:
 
 
 def depth_features(feats: Features, context: str | None) -> list[tuple[str, float]]:
-    """The classifier's focus and question features, plus the content words of the line before."""
+    """The classifier's focus and question features, the content words of the line before, and the
+    turn's depth cues (`depth_cues.py`)."""
     out = feats.focus + feats.question
     out.extend(("k:" + word, 0.5) for word in sorted(content_words(context or "")))
+    out += depth_cues(feats.norm)
     return out
 
 
