@@ -2,7 +2,8 @@
 
 Starts a local OpenAI-compatible fake (stdlib, streaming and not, fixed delay) and the app, each in its
 own process, with the LLM voice pointed at the fake; then N simulated browser tabs (Gradio's queue
-protocol over httpx) that each start a scenario and send turns.
+protocol over keep-alive HTTP/1.1, every tab in one asyncio event loop so the generator takes little CPU
+from the app it measures) that each start a scenario and send turns.
 Prints turn-latency percentiles, the app's CPU per turn and errors; the figures are for people, the exit
 status only says whether every turn was answered (1 when any failed). Each rep pauses a few seconds before
 every question, as people do while they read the reply and type; `--burst` drops the pauses and has all
@@ -26,6 +27,7 @@ database).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -34,14 +36,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from loadkit import LINES, Page, cpu_seconds, exit_with_parent, free_port, percentile, serve_model
+from asynchttp import Client
+from loadkit import LINES, Gate, Page, cpu_seconds, exit_with_parent, free_port, percentile, serve_model
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -176,47 +177,48 @@ def load(args: argparse.Namespace, url: str, base_url: str, app_pid: int) -> int
 
     latencies: list[float] = []
     errors: list[str] = []
-    lock = threading.Lock()
     cpu_at_start: list[float] = []
-    barrier = threading.Barrier(
+    gate = Gate(
         args.sessions,
         action=lambda: cpu_at_start.extend(
             [cpu_seconds(app_pid), cpu_seconds(os.getpid()), time.perf_counter()]
         ),
     )
 
-    def rep(n: int) -> None:
+    async def rep(n: int) -> None:
         """One browser tab's worth of traffic: the same queue/join + SSE calls the page makes."""
-        with httpx.Client(base_url=url + "gradio_api/", timeout=120) as http:
+        async with Client(url) as http:
             page = Page(http, fns, uuid.uuid4().hex)
             try:
-                page.call("load", [])
-                page.call("start", [f"s:{args.scenario}", "Training"])
+                await page.call("load", [])
+                await page.call("start", [f"s:{args.scenario}", "Training"])
             except Exception as exc:
-                with lock:
-                    errors.append(f"session {n} start: {exc}")
-                barrier.abort()
+                errors.append(f"session {n} start: {exc}")
+                await gate.abort()
                 return
-            barrier.wait()  # every rep is in a session: the chatting starts now, for all at once
+            try:
+                await gate.wait()  # every rep is in a session: the chatting starts now, for all at once
+            except asyncio.BrokenBarrierError:
+                return  # another rep could not start (its error is counted): no chatting
             pause = random.Random(n)
             for turn in range(args.turns):
-                time.sleep(pause.uniform(low, high))  # reading the reply, typing the question
+                await asyncio.sleep(pause.uniform(low, high))  # reading the reply, typing the question
                 started = time.perf_counter()
                 try:
-                    output = page.call("send", [LINES[turn % len(LINES)], None, "Training"])
+                    output = await page.call("send", [LINES[turn % len(LINES)], None, "Training"])
                     reply = json.dumps(output[0])
                     if "could not answer" in reply:
                         raise RuntimeError(reply[:160])
                 except Exception as exc:
-                    with lock:
-                        errors.append(f"session {n} turn {turn + 1}: {exc}")
+                    errors.append(f"session {n} turn {turn + 1}: {exc}")
                     continue
-                with lock:
-                    latencies.append(time.perf_counter() - started)
+                latencies.append(time.perf_counter() - started)
+
+    async def every_rep() -> None:
+        await asyncio.gather(*(rep(n) for n in range(args.sessions)))
 
     began = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=args.sessions) as pool:
-        list(pool.map(rep, range(args.sessions)))
+    asyncio.run(every_rep())  # all reps in one thread's event loop: little CPU taken from the app
     wall = time.perf_counter() - began
     chatting = time.perf_counter() - cpu_at_start[2] if cpu_at_start else 0.0
     cpu = cpu_seconds(app_pid) - cpu_at_start[0] - idle * chatting if cpu_at_start else 0.0

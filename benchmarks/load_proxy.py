@@ -9,25 +9,25 @@ nginx, as `scripts/scale-out` starts them), measured in one run:
    sessions.
 
 Every rep signs in as their own user through nginx, so sticky routing and shared sign-ins are exercised.
+All reps run in one asyncio event loop here (see asynchttp.py), each with its own cookie jar.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import statistics
-import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-from loadkit import LINES, Page, cpu_seconds, percentile, tree_cpu_seconds
+from asynchttp import Client
+from loadkit import LINES, Gate, Page, cpu_seconds, percentile, tree_cpu_seconds
 
 PASSWORD = "load-test-password"
 RECOVER_WITHIN = 60.0  # seconds a rep keeps reloading after its instance died
@@ -40,6 +40,7 @@ class Rep:
     user: str
     confirmed: int = 0  # turns the rep knows the app kept: answered, or found on reload
     latencies: list[float] = field(default_factory=list)
+    answered_at: list[float] = field(default_factory=list)  # perf_counter() when each answer came
     errors: list[str] = field(default_factory=list)
     moved: bool = False  # its page died and it continued on another instance
     resent: int = 0  # turns sent again after a reload because the database did not have them
@@ -56,6 +57,19 @@ class Phase:
     rest_ms_per_turn: float = float("nan")  # nginx's and PostgreSQL's
 
     @property
+    def steady_turns_per_s(self) -> float:
+        """Turns/s in the steady middle of the phase: from the moment as many turns were answered as
+        there are reps (the first burst, all sent at once, has drained) until the first rep played its
+        last turn (after that fewer reps send, and in the tail one instance may finish alone)."""
+        answers = [r.answered_at for r in self.reps]
+        if not all(answers):
+            return self.turns_per_s
+        times = sorted(t for a in answers for t in a)
+        since, until = times[len(answers) - 1], min(a[-1] for a in answers)
+        done = sum(1 for t in times if since < t <= until)
+        return done / (until - since) if until > since else self.turns_per_s
+
+    @property
     def latencies(self) -> list[float]:
         return [x for r in self.reps for x in r.latencies]
 
@@ -68,79 +82,80 @@ class Phase:
         return len(self.latencies) / self.wall if self.wall else 0.0
 
 
-def sign_in(http: httpx.Client, url: str, rep: Rep) -> dict[str, int]:
+async def sign_in(http: Client, rep: Rep) -> dict[str, int]:
     """Sign in through the proxy (the cookie jar keeps the sign-in and the route); returns the API's ids."""
-    answer = http.post(url + "login", data={"username": rep.user, "password": PASSWORD})
+    answer = await http.post("login", form={"username": rep.user, "password": PASSWORD})
     answer.raise_for_status()
-    config = http.get(url + "config")
+    config = await http.get("config")
     config.raise_for_status()
     rep.instance = config.headers.get("x-trainer-instance", "")
     return {d.get("api_name"): d["id"] for d in config.json()["dependencies"]}
 
 
-def reload(http: httpx.Client, fns: dict[str, int]) -> tuple[Page, int]:
+async def reload(http: Client, fns: dict[str, int]) -> tuple[Page, int]:
     """A new page on whatever instance the proxy picks: its only unfinished session, resumed; returns
     the page and how many rep turns the database holds."""
     page = Page(http, fns, uuid.uuid4().hex)
-    page.call("load", [])
-    picker = page.call("unfinished", [])[1]  # [the box, the picker]
+    await page.call("load", [])
+    picker = (await page.call("unfinished", []))[1]  # [the box, the picker]
     choices = picker.get("choices") or []
     if len(choices) != 1:
         raise RuntimeError(f"expected one unfinished session after reload, found {len(choices)}")
-    chat = page.call("resume", [choices[0][1]])[1]  # [the session state, the chat, ...]
+    chat = (await page.call("resume", [choices[0][1]]))[1]  # [the session state, the chat, ...]
     return page, sum(1 for m in chat if m.get("role") == "user")
 
 
-def play(url: str, rep: Rep, turns: int, think: tuple[float, float], barrier: threading.Barrier, seed: int):
+async def play(url: str, rep: Rep, turns: int, think: tuple[float, float], gate: Gate, seed: int) -> None:
     """One browser tab: sign in, start, then `turns` turns; after a failure, reload and go on."""
-    with httpx.Client(base_url=url + "gradio_api/", timeout=120) as http:
+    async with Client(url, cookies=True) as http:
         try:
-            http.get(url)  # the page itself: nginx hands out the route cookie
-            fns = sign_in(http, url, rep)
+            await http.get("")  # the page itself: nginx hands out the route cookie
+            fns = await sign_in(http, rep)
             page = Page(http, fns, uuid.uuid4().hex)
-            page.call("load", [])
-            page.call("start", ["s:vp_budget_review", "Training"])
+            await page.call("load", [])
+            await page.call("start", ["s:vp_budget_review", "Training"])
             rep.started = True
         except Exception as exc:
             rep.errors.append(f"start: {exc}")
-            barrier.abort()
+            await gate.abort()
             return
         try:
-            barrier.wait()
-        except threading.BrokenBarrierError:
+            await gate.wait()
+        except asyncio.BrokenBarrierError:
             rep.errors.append("start: another rep could not start, so the phase was abandoned")
             return
         pause = random.Random(seed)
         for turn in range(turns):
-            time.sleep(pause.uniform(*think))
+            await asyncio.sleep(pause.uniform(*think))
             line = LINES[turn % len(LINES)]
             began = time.perf_counter()
             try:
-                page.call("send", [line, None, "Training"])
+                await page.call("send", [line, None, "Training"])
                 rep.confirmed += 1
-                rep.latencies.append(time.perf_counter() - began)
+                rep.answered_at.append(time.perf_counter())
+                rep.latencies.append(rep.answered_at[-1] - began)
                 continue
             except Exception as exc:
                 rep.errors.append(f"turn {turn + 1}: {str(exc)[:120]}")
-            page = recover(http, fns, rep, line)
+            page = await recover(http, fns, rep, line)
             if page is None:
                 return
 
 
-def recover(http: httpx.Client, fns: dict[str, int], rep: Rep, line: str) -> Page | None:
+async def recover(http: Client, fns: dict[str, int], rep: Rep, line: str) -> Page | None:
     """Reload until a live instance has the session; re-send the turn in flight only if it was not kept."""
     deadline = time.monotonic() + RECOVER_WITHIN
     while time.monotonic() < deadline:
         try:
-            page, stored = reload(http, fns)
+            page, stored = await reload(http, fns)
             rep.moved = True
             if stored <= rep.confirmed:
-                page.call("send", [line, None, "Training"])
+                await page.call("send", [line, None, "Training"])
                 rep.resent += 1
             rep.confirmed += 1
             return page
         except Exception:
-            time.sleep(0.5)
+            await asyncio.sleep(0.5)
     rep.errors.append("gave up: no instance took the session back")
     return None
 
@@ -159,25 +174,15 @@ def run_phase(
     `rest`: nginx's and PostgreSQL's main processes, whose CPU is reported beside the app's."""
     reps = [Rep(u) for u in users]
     marks: list[float] = []
-    chatting = threading.Event()
+    chatting = asyncio.Event()  # bound to the phase's event loop when first awaited
 
     def all_in() -> None:
         marks.extend([sum(cpu_seconds(p) for p in pids), time.perf_counter()])
         marks.extend([cpu_seconds(os.getpid()), tree_cpu_seconds(list(rest))])
         chatting.set()
 
-    barrier = threading.Barrier(len(reps), action=all_in)
-    if kill is not None:
-        after, strike = kill
-
-        def killer() -> None:
-            if chatting.wait(timeout=600):
-                time.sleep(after)
-                strike(reps)
-
-        threading.Thread(target=killer, daemon=True).start()
-    with ThreadPoolExecutor(max_workers=len(reps)) as pool:
-        list(pool.map(lambda a: play(url, a[1], turns, think, barrier, a[0]), enumerate(reps)))
+    gate = Gate(len(reps), action=all_in)
+    asyncio.run(play_all(url, reps, turns, think, gate, chatting, kill))
     wall = time.perf_counter() - marks[1] if marks else 0.0
     alive = [p for p in pids if os.path.exists(f"/proc/{p}")]
     cpu = sum(cpu_seconds(p) for p in alive) - marks[0] if marks and len(alive) == len(pids) else 0.0
@@ -188,6 +193,33 @@ def run_phase(
     others = tree_cpu_seconds(list(rest)) - marks[3]
     per = 1000 / turns_done
     return Phase(reps, wall, per * cpu if cpu > 0 else float("nan"), per * client, per * others)
+
+
+async def play_all(
+    url: str,
+    reps: list[Rep],
+    turns: int,
+    think: tuple[float, float],
+    gate: Gate,
+    chatting: asyncio.Event,
+    kill: tuple[float, Callable[[list[Rep]], None]] | None,
+) -> None:
+    """Every rep in this one event loop (so the load generator takes little CPU from what it measures),
+    and the kill, if any, `kill[0]` seconds after `chatting` is set."""
+    killer = asyncio.create_task(strike_later(chatting, *kill, reps)) if kill is not None else None
+    await asyncio.gather(*(play(url, rep, turns, think, gate, n) for n, rep in enumerate(reps)))
+    if killer is not None:
+        killer.cancel()  # the reps finished before the kill came
+
+
+async def strike_later(
+    chatting: asyncio.Event, after: float, strike: Callable[[list[Rep]], None], reps: list[Rep]
+) -> None:
+    """The kill, in a thread of its own (it waits for the process to die) while the reps go on; never,
+    when the reps never all started (play_all cancels it)."""
+    await chatting.wait()
+    await asyncio.sleep(after)
+    await asyncio.to_thread(strike, reps)
 
 
 def stored_turns(database_url: str, users: list[str]) -> dict[str, int | None]:
@@ -316,7 +348,12 @@ def run_scale_out(args: argparse.Namespace, base_url: str) -> int:
             failed |= saturation[n].errors > 0
         if len(counts) > 1 and all(saturation[n].turns_per_s for n in counts):
             ratio = saturation[counts[-1]].turns_per_s / max(saturation[1].turns_per_s, 1e-9)
-            print(f"turns/s at saturation, {counts[-1]} instances vs 1: {ratio:.2f}x")
+            one_s, many_s = saturation[1].steady_turns_per_s, saturation[counts[-1]].steady_turns_per_s
+            print(
+                f"turns/s at saturation, {counts[-1]} instances vs 1: {ratio:.2f}x over the whole phase;"
+                f" {many_s / max(one_s, 1e-9):.2f}x while every rep was still sending"
+                f" ({one_s:.1f} -> {many_s:.1f})"
+            )
             cores = os.cpu_count() or 1
             many = 1000 * cores / total_ms(saturation[counts[-1]])  # every core busy
             one = min(1000 / saturation[1].cpu_ms_per_turn, 1000 * cores / total_ms(saturation[1]))

@@ -1,18 +1,21 @@
 """What the load benchmarks share: a fake OpenAI-compatible model server with a fixed delay, Gradio's queue
-protocol as a browser speaks it, and the CPU and percentile helpers."""
+protocol as a browser speaks it (async, over asynchttp: every rep in one event loop), the reps' starting
+gate, and the CPU and percentile helpers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
+from asynchttp import Client
 
 REPLY = "That's a fair question. Honestly, the budget is what keeps me up at night right now."
 LINES = [
@@ -102,29 +105,40 @@ def fake_model_server(delay: float) -> tuple[ThreadingHTTPServer, str]:
 
 
 EVENT_DEADLINE = 180.0  # seconds a rep waits for one event's result, heartbeats or not
+RESULT = b'"process_completed"'  # the one kind of stream line a rep reads
 
 
 class Page:
     """Gradio's queue protocol as the browser speaks it: join an event, read its result from the stream."""
 
-    def __init__(self, http: httpx.Client, fns: dict[str, int], session_hash: str) -> None:
+    def __init__(self, http: Client, fns: dict[str, int], session_hash: str) -> None:
         self.http, self.fns, self.session_hash = http, fns, session_hash
 
-    def call(self, api_name: str, data: list) -> list:
+    async def call(self, api_name: str, data: list) -> list:
         body = {"data": data, "fn_index": self.fns[api_name], "session_hash": self.session_hash}
-        joined = self.http.post("queue/join", json={**body, "event_data": None, "trigger_id": None})
+        joined = await self.http.post(
+            "gradio_api/queue/join", json={**body, "event_data": None, "trigger_id": None}
+        )
         joined.raise_for_status()
         event_id = joined.json()["event_id"]
-        # The stream's heartbeats keep a read timeout from ever firing, so a result that never comes
-        # would hold this rep (and the run) forever: give up at a deadline instead.
-        deadline = time.monotonic() + EVENT_DEADLINE
-        with self.http.stream("GET", "queue/data", params={"session_hash": self.session_hash}) as stream:
-            for line in stream.iter_lines():
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"no result for {api_name} within {EVENT_DEADLINE:g} s")
-                # Only the result matters here: the streamed words before it are not parsed (a browser
-                # would render them, but this generator's CPU shares the machine with what it measures).
-                if not line.startswith("data:") or '"process_completed"' not in line:
+        # The stream's heartbeats keep it open, so a result that never comes would hold this rep (and
+        # the run) forever: give up at a deadline instead.
+        window = asyncio.timeout(EVENT_DEADLINE)
+        try:
+            async with window:
+                return await self._result(event_id)
+        except TimeoutError:
+            if window.expired():
+                raise RuntimeError(f"no result for {api_name} within {EVENT_DEADLINE:g} s") from None
+            raise
+
+    async def _result(self, event_id: str) -> list:
+        """The event's output, from the session's stream. Only the result matters here: the streamed
+        words before it are not parsed (a browser would render them, but this generator's CPU shares the
+        machine with what it measures)."""
+        async with self.http.stream(f"gradio_api/queue/data?session_hash={self.session_hash}") as stream:
+            while (line := await stream.find(RESULT)) is not None:
+                if not line.startswith(b"data:"):
                     continue
                 message = json.loads(line[5:])
                 if message.get("event_id") == event_id and message.get("msg") == "process_completed":
@@ -133,6 +147,23 @@ class Page:
                         raise RuntimeError(output.get("error") or "event failed")
                     return output["data"]
         raise RuntimeError("stream ended before the event completed")
+
+
+class Gate:
+    """Where every rep waits until all are in a session: asyncio.Barrier with threading.Barrier's
+    `action`, run by the last rep to arrive before any goes on (one event loop: nothing runs between)."""
+
+    def __init__(self, parties: int, action: Callable[[], None] | None = None) -> None:
+        self.barrier, self.action = asyncio.Barrier(parties), action
+
+    async def wait(self) -> None:
+        """Raises asyncio.BrokenBarrierError when a rep could not start (see `abort`)."""
+        if self.action is not None and self.barrier.n_waiting == self.barrier.parties - 1:
+            self.action()
+        await self.barrier.wait()
+
+    async def abort(self) -> None:
+        await self.barrier.abort()
 
 
 def cpu_seconds(pid: int) -> float:
