@@ -5,7 +5,7 @@ Why: word n-grams learn one author's words; these families ("what happens if", "
 "look like", "what's behind") carry across authors (leave-one-author-out CV, `training/train_depth.py
 --by-author`). The weights were trained on exactly these patterns: retrain after editing them. The same
 cues on the executive's line before added nothing there and tipped "What's on your plate this quarter?"
-after a line asking "who" into a personal question, so they are not used.
+after a line with "who" in it into a personal question, so they are not used.
 """
 
 from __future__ import annotations
