@@ -97,12 +97,12 @@ def report(title: str, rows: list[dict[str, Any]], preds: list[depth.DepthPredic
 
 def by_author(rows: list[dict[str, Any]], feats: list[list[tuple[str, float]]], args) -> str:
     """Leave-one-author-out CV: each training file predicted by a model fitted on the others."""
-    authors = sorted({r["group"].split(":")[0] for r in rows})
+    author_of = [r["group"].rsplit(":", 1)[0] for r in rows]  # the file a turn came from (see `load`)
     preds: list[Any] = [None] * len(rows)
     lines = []
-    for author in authors:
-        held = [i for i, r in enumerate(rows) if r["group"].split(":")[0] == author]
-        kept = [i for i, r in enumerate(rows) if r["group"].split(":")[0] != author]
+    for author in sorted(set(author_of)):
+        held = [i for i, a in enumerate(author_of) if a == author]
+        kept = [i for i, a in enumerate(author_of) if a != author]
         blob = fit([rows[i] for i in kept], [feats[i] for i in kept], args)
         for i, p in zip(held, predict(blob, [rows[i] for i in held]), strict=True):
             preds[i] = p
