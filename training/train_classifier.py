@@ -66,7 +66,7 @@ SALES_WEIGHT = 3.0
 # acts 0.916 -> 0.946 and D 0.898 -> 0.922 (at 1: 0.771 / 0.940 / 0.946, D 0.922; at 3: 0.766 / 0.935 /
 # 0.943, D 0.916; the three newest files alone at 3: 0.766 / 0.954 / 0.922, D 0.910).
 QUESTION_ONLY_CORPUS = "sales, question only"
-QUESTION_ONLY_WEIGHT = 0.5
+CORPUS_WEIGHT[QUESTION_ONLY_CORPUS] = 0.5
 QUESTION_ONLY_PATHS = sorted((REPO_ROOT / "training").glob("depth_turns_*.jsonl")) + sorted(
     (REPO_ROOT / "training" / "depth_candidates").glob("depth_turns_*.jsonl")
 )
@@ -210,7 +210,6 @@ def class_balance(y: np.ndarray, corpus: list[str], n_classes: int, power: float
 
 def fit(train: list[dict[str, Any]], feats: list[Features], args: argparse.Namespace) -> dict[str, Any]:
     """Train both models on `train` rows (with their precomputed features); the weights-file blob."""
-    # Focus model.
     # Focus model: only rows whose focus is known (question-only turns say "unknown").
     f_rows = [(r, f) for r, f in zip(train, feats, strict=True) if r["focus"] != "unknown"]
     f_lists = [f.focus for _, f in f_rows]
@@ -353,7 +352,6 @@ def main(argv: list[str] | None = None) -> int:
         "--question-only", type=Path, action="append", help="open/closed-only turns (default: depth files)"
     )
     parser.add_argument("--no-question-only", action="store_true", help="leave the question-only turns out")
-    parser.add_argument("--question-only-weight", type=float, default=QUESTION_ONLY_WEIGHT)
     parser.add_argument(
         "--blind-dir", type=Path, default=BLIND_DIR, help="folder of blind sets reported after training"
     )
@@ -381,7 +379,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_question_only:
         for path in args.question_only or QUESTION_ONLY_PATHS:
             rows += load_question_only(path)
-    CORPUS_WEIGHT[QUESTION_ONLY_CORPUS] = args.question_only_weight
     train = [r for r in rows if r["split"] == "train"]
     print(f"rows: {len(rows)} (train {len(train)}) from {Counter(r['corpus'] for r in rows)}")
     feats = [extract(r["text"], r["context"]) for r in train]
