@@ -217,6 +217,14 @@ def test_asking_leave_to_ask_is_manners_not_a_pitch():
     assert (a.focus, a.move) == ("neutral", "off_topic")
 
 
+def test_leave_to_ask_then_the_question_itself_is_heard_as_the_question():
+    turn = "Fuel, always. Can I ask you something more personal: what are you still hoping to prove here?"
+    a = assess_turn(turn, 1)
+    assert (a.focus, a.question, a.depth) == ("customer", "open", "personal")
+    for only_leave in ("Can I ask you something, Marek?", "Good session. Can I ask you something?"):
+        assert assess_turn(only_leave, 1).focus == "neutral"
+
+
 def test_a_question_naming_what_we_sell_is_a_pitch_and_opens_nothing(catalog, sessions):
     text = "Which budget line would the RouteLedger licence come out of?"
     assert assess_turn(text, 1).focus == "customer"  # without the scenario, the words look like theirs

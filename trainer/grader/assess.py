@@ -61,6 +61,16 @@ _PERMISSION = re.compile(
     r"^(?:\w+ )?(?:can|could|may|might) i ask (?:you )?(?:something|a question|one thing|a quick question|a "
     r"personal question)\b|^(?:\w+ )?(?:a )?quick question\b"
 )
+_THEN_ASKS = re.compile(r"(?:[:—–]|\s-{1,2}\s)\s*\w")
+
+
+def _asks_leave_only(asked: str) -> bool:
+    """ "Can I ask you something?" asks leave; "Can I ask you something: who signs?" asks (21 labelled turns
+    are like the second, every one customer-focused)."""
+    leave = _PERMISSION.search(asked)
+    return leave is not None and _THEN_ASKS.search(asked, leave.end()) is None
+
+
 # Whose ground this is, or what both sides serve: more than "fair enough", so it counts after a greeting too.
 _SHARED_GROUND = re.compile(
     r"\b(?:you're the (?:client|customer|boss)|we both (?:work|answer|serve|report) (?:for|to)|"
@@ -318,7 +328,7 @@ def _assess(
         question = question or "open"
     if focus == "customer" and asked and _asks_if_they_want_ours(asked.lower(), low):
         focus = "pitch"
-    if asked and _PERMISSION.search(asked.lower()) and sum(ch == "?" for ch in text) == 1:
+    if asked and _asks_leave_only(asked.lower()) and sum(ch == "?" for ch in text) == 1:
         focus, question = "neutral", None
     if focus == "customer" and question is None and _ABOUT_TO_TELL.search(low):
         focus = "neutral"  # announcing a story or an explanation asks and reflects nothing yet
