@@ -141,6 +141,10 @@ def test_open_closed_definition(text: str, expected: str) -> None:
         # A question cut off mid-way (spoken transcripts) is still a question.
         ("Is the headcount already-", "closed"),
         ("So how did the-- how did the sales team take the new quotas?", "open"),
+        ("Is the budget-- Why did the CFO freeze it?", "open"),
+        # A short tail after a dash narrows the question before it; it is not a new attempt.
+        ("What would a good winter mean for you, Rafael — not for the firm, for you?", "open"),
+        ("And how do you want this one to end — for you, I mean?", "open"),
     ],
 )
 def test_multi_question_and_cut_off_turns(text: str, expected: str) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from trainer.grader.lexicons import AUX_WORDS, WH_WORDS
+
 # Turns longer than this are cut to their head and tail: the question usually sits at the end and
 # the features of a 5,000-character paste add nothing but time.
 MAX_CHARS = 1500
@@ -122,6 +124,7 @@ def split_segments(raw: str) -> list[tuple[str, bool]]:
             continue
         pieces = _DASH_BREAK_RE.split(sent)
         last = len(pieces) - 1
+        first = len(out)
         for i, piece in enumerate(pieces):
             cut = i < last or bool(_TRUNCATED_RE.search(piece))
             piece = piece.strip(" -—–\t")
@@ -130,5 +133,28 @@ def split_segments(raw: str) -> list[tuple[str, bool]]:
             if out and not _HAS_WORD_RE.search(piece):
                 out[-1] = (out[-1][0] + piece, cut and "?" not in piece)
                 continue
+            if len(out) > first and i == last and _is_afterthought(piece, out[-1][0]):
+                out[-1] = (out[-1][0] + " — " + piece, cut)
+                continue
             out.append((piece, cut))
     return out
+
+
+# "What would it mean for you — not for the firm, for you?": a short tail after a dash that does not open
+# like a question narrows the question before it rather than starting a new attempt ("Is it-- Why'd she
+# leave?"), when the piece before asks with a wh-word. Words that open an attempt: wh-words, auxiliaries,
+# or either after and/or/so/but.
+_ATTEMPT_OPENERS = WH_WORDS | AUX_WORDS | {"tell", "walk", "talk"}
+_JOINERS = frozenset(("and", "or", "so", "but", "then"))
+_FIRST_WORDS_RE = re.compile(r"[a-z']+")
+
+
+def _is_afterthought(piece: str, before: str) -> bool:
+    if not piece.endswith("?") or not WH_WORDS.intersection(_FIRST_WORDS_RE.findall(before.lower())):
+        return False
+    words = _FIRST_WORDS_RE.findall(piece.lower())
+    if not words or len(words) > 6:
+        return False
+    head = [w.split("'")[0] if w.split("'")[0] in _ATTEMPT_OPENERS else w for w in words[:2]]
+    opener = head[1] if head[0] in _JOINERS and len(head) > 1 else head[0]
+    return opener not in _ATTEMPT_OPENERS
