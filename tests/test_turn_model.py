@@ -145,6 +145,10 @@ def test_open_closed_definition(text: str, expected: str) -> None:
         # A short tail after a dash narrows the question before it; it is not a new attempt.
         ("What would a good winter mean for you, Rafael — not for the firm, for you?", "open"),
         ("And how do you want this one to end — for you, I mean?", "open"),
+        # After a leading condition or time clause, the main clause's question decides.
+        ("If you could only fix one, which would it be?", "closed"),
+        ("When the six weeks are up, is there one number that would tell you the pilot worked?", "closed"),
+        ("If that slipped, what would it mean for the depots?", "open"),
     ],
 )
 def test_multi_question_and_cut_off_turns(text: str, expected: str) -> None:

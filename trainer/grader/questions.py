@@ -62,6 +62,39 @@ def _head(words: list[str]) -> list[str]:
     return words[i : i + 3]
 
 
+def head_kind(head: list[str], has_q: bool) -> str:
+    """What a question's first words make it: wh, one-fact (how much / which / when / who / what time:
+    closed), what + noun, auxiliary (yes/no), declarative, or "" when it asks nothing."""
+    h0 = head[0] if head else ""
+    h1 = head[1] if len(head) > 1 else ""
+    if h0 in WH_WORDS:
+        if (h0 == "how" and h1 in FACT_HOW) or h0 in FACT_WH:
+            return "fact"
+        if h0 == "what" and h1:
+            if h1 in FACT_NOUNS:
+                return "fact"
+            if h1 not in WHAT_FUNCTION:
+                return "what_noun"
+        return "wh"
+    if h0 in AUX_WORDS:
+        return "aux"
+    return "decl" if has_q else ""  # "So it wasn't what you expected?", "The budget is fixed, right?"
+
+
+# "If you could only fix one, which would it be?", "When the six weeks are up, is there one number...?":
+# the question after a leading condition or time clause is what decides open vs closed.
+_CLAUSE_OPENERS = frozenset(("if", "when", "once", "after", "before", "unless", "say", "suppose", "assuming"))
+
+
+def clause_kind(words: list[str], qsent: str, has_q: bool) -> str:
+    """The head kind of the main clause after a leading condition ("" when there is none)."""
+    head = _head(words)
+    if not head or head[0] not in _CLAUSE_OPENERS or "," not in qsent:
+        return ""
+    after = find_words(qsent[qsent.index(",") + 1 :].lower())
+    return head_kind(_head(after), has_q) if after else ""
+
+
 def first_words(words: list[str], n: int) -> list[str]:
     """The first `n` of a question's `words` (punctuation already dropped) after leading fillers."""
     i = 0
@@ -122,27 +155,8 @@ def question_features(
     if f1 in AUX_WORDS:
         add(("qh:aux", 1.0))
     # Where the wh-word sits ("and so what ..." vs "... what you expected?") and how the sentence ends.
-    head = _head(words)
-    h0 = head[0] if head else ""
-    h1 = head[1] if len(head) > 1 else ""
     mode = "q" if has_q else ("cut" if cut else "noq")
-    kind = ""
-    if proposal:
-        kind = "proposal"  # "Why don't we ...?", "How about ...?": yes/no in function, so closed
-    elif h0 in WH_WORDS:
-        kind = "wh"
-        # One-fact heads (how much / how long / which / when / where / who / what time): closed.
-        if (h0 == "how" and h1 in FACT_HOW) or h0 in FACT_WH:
-            kind = "fact"
-        elif h0 == "what" and h1:
-            if h1 in FACT_NOUNS:
-                kind = "fact"
-            elif h1 not in WHAT_FUNCTION:
-                kind = "what_noun"
-    elif h0 in AUX_WORDS:
-        kind = "aux"
-    elif has_q:
-        kind = "decl"  # "So it wasn't what you expected?", "The budget is fixed, right?"
+    kind = "proposal" if proposal else head_kind(_head(words), has_q)
     if "why" in words[1:]:
         # "Which matters most, and why?" asks for the reason too: an explanation, so open.
         add(("qh:why_later", 1.0))
