@@ -143,7 +143,7 @@ def split_segments(raw: str) -> list[tuple[str, bool]]:
 # "What would it mean for you — not for the firm, for you?": a short tail after a dash that does not open
 # like a question narrows the question before it rather than starting a new attempt ("Is it-- Why'd she
 # leave?"), when the piece before asks with a wh-word. Words that open an attempt: wh-words, auxiliaries,
-# or either after and/or/so/but.
+# tell/walk/talk, or any of them after and/or/so/but/then.
 _ATTEMPT_OPENERS = WH_WORDS | AUX_WORDS | {"tell", "walk", "talk"}
 _JOINERS = frozenset(("and", "or", "so", "but", "then"))
 _FIRST_WORDS_RE = re.compile(r"[a-z']+")
