@@ -29,15 +29,18 @@ from trainer.evals.calibration import (  # noqa: E402
     FOCUS_ONLY_PATH,
     MORE_VOICES_CORPUS,
     MORE_VOICES_PATH,
+    QUESTION_ONLY_CORPUS,
     SPEECH_ACT_CORPUS,
     SPEECH_ACT_PATH,
     _macro_f1,
     calibrate,
+    depth_training_files,
     format_table,
     load_annomi,
     load_focus_only,
     load_more_voices,
     load_persuasion,
+    load_question_only,
     load_sales,
     load_speech_acts,
 )
@@ -59,34 +62,16 @@ CORPUS_WEIGHT = {
     SPEECH_ACT_CORPUS: 3.0,
     FOCUS_ONLY_CORPUS: 3.0,
     MORE_VOICES_CORPUS: 1.5,
+    QUESTION_ONLY_CORPUS: 0.5,
 }
 SALES_WEIGHT = 3.0
 # The depth authors' turns (`train_depth.py`), for open/closed only, at 0.5. Chosen on grouped CV
 # open/closed and D: all eleven files at 0.5 gave CV AnnoMI 0.762 -> 0.773, sales 0.944 -> 0.944, speech
 # acts 0.916 -> 0.946 and D 0.898 -> 0.922 (at 1: 0.771 / 0.940 / 0.946, D 0.922; at 3: 0.766 / 0.935 /
 # 0.943, D 0.916; the three newest files alone at 3: 0.766 / 0.954 / 0.922, D 0.910).
-QUESTION_ONLY_CORPUS = "sales, question only"
-CORPUS_WEIGHT[QUESTION_ONLY_CORPUS] = 0.5
-# Sets 14-16, gave nothing (CV AnnoMI 0.773 -> 0.766, speech acts 0.946 -> 0.943; D same).
+# Sets 14-16 gave nothing (CV AnnoMI 0.773 -> 0.766, speech acts 0.946 -> 0.943; D same).
 QUESTION_ONLY_LEFT_OUT = ("depth_turns_14.jsonl", "depth_turns_15.jsonl", "depth_turns_16.jsonl")
-QUESTION_ONLY_PATHS = [
-    path
-    for path in sorted((REPO_ROOT / "training").glob("depth_turns_*.jsonl"))
-    + sorted((REPO_ROOT / "training" / "depth_candidates").glob("depth_turns_*.jsonl"))
-    if path.name not in QUESTION_ONLY_LEFT_OUT
-]
-
-
-def load_question_only(path: Path) -> list[dict[str, Any]]:
-    """Labelled turns trained on for open/closed only: their focus mix (eight in ten customer) is no
-    sample of real meetings; for focus too, sets 11 and 13 cost PersuasionForGood (held-out 0.751 -> 0.733).
-    """
-    rows = load_sales(path, QUESTION_ONLY_CORPUS)
-    for row in rows:
-        row["focus"] = "unknown"
-    return rows
-
-
+QUESTION_ONLY_PATHS = [p for p in depth_training_files() if p.name not in QUESTION_ONLY_LEFT_OUT]
 FOCUS_L2 = 3e-4
 QUESTION_L2 = 1e-3
 BALANCE = 0.25  # power of the inverse class frequency in the focus model's sample weights

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO_ROOT / "training"))
 
 from train_classifier import build_vocab, export, grouped_cv, to_sparse, train_softmax  # noqa: E402
 
-from trainer.evals.calibration import SPEECH_ACT_PATH, _macro_f1  # noqa: E402
+from trainer.evals.calibration import SPEECH_ACT_PATH, _macro_f1, depth_training_files  # noqa: E402
 from trainer.grader import depth  # noqa: E402
 from trainer.grader.features import extract, split_of  # noqa: E402
 
@@ -42,9 +42,7 @@ FOLLOW_L2 = 1e-3
 # within 8 turns 19 times of 23 (the pinned floor is 80%).
 # Sets 11-13 (three more authors, 1,440 customer turns, depth put in their own words) lifted leave-one-author-
 # out CV on the eight earlier authors' turns 0.818 -> 0.835 (each of the eight rose) and D 0.624 -> 0.632.
-TRAIN = sorted((REPO_ROOT / "training").glob("depth_turns_*.jsonl")) + sorted(
-    (REPO_ROOT / "training" / "depth_candidates").glob("depth_turns_*.jsonl")
-)
+TRAIN = depth_training_files()
 # Sets 14-16 (three more, a fifth of their customer turns asking nothing) lifted it on the eleven authors
 # before them 0.819 -> 0.831 (nine of the eleven rose); D fell 0.634 -> 0.612 (three turns of 146).
 # Each round's authors, so that --by-author also scores the authors before them (the figure it chose on).

@@ -30,6 +30,8 @@ FOCUS_ONLY_CORPUS = "sales, focus only"
 # the brief), trained on for focus and question.
 MORE_VOICES_PATH = REPO_ROOT / "training" / "sales_turns_9.jsonl"
 MORE_VOICES_CORPUS = "sales, more voices"
+# The depth authors' labelled turns (`training/train_depth.py`), also trained on for open/closed only.
+QUESTION_ONLY_CORPUS = "sales, question only"
 # Sales turns written by people who never saw the training turns, for measuring only (never trained on).
 BLIND_DIR = REPO_ROOT / "evals" / "labelled"
 SPLITS: tuple[str, ...] = ("train", "held-out")
@@ -133,6 +135,24 @@ def load_focus_only(path: Path | None = None) -> list[dict[str, Any]]:
     for row in rows:
         row["question"] = "unknown"  # never trained on or scored for open/closed
     return rows
+
+
+def load_question_only(path: Path) -> list[dict[str, Any]]:
+    """A depth author's turns, split like the sales turns, for open/closed only: their focus mix (eight in
+    ten customer) is no sample of real meetings, and for focus too sets 11 and 13 cost PersuasionForGood
+    (held-out 0.751 -> 0.733)."""
+    rows = load_sales(path, QUESTION_ONLY_CORPUS)
+    for row in rows:
+        row["focus"] = "unknown"  # never trained on or scored for focus
+    return rows
+
+
+def depth_training_files() -> list[Path]:
+    """Every depth author's file: `training/depth_turns_*.jsonl`, then `training/depth_candidates/`."""
+    training = REPO_ROOT / "training"
+    return sorted(training.glob("depth_turns_*.jsonl")) + sorted(
+        (training / "depth_candidates").glob("depth_turns_*.jsonl")
+    )
 
 
 def load_more_voices(path: Path | None = None) -> list[dict[str, Any]]:

@@ -41,13 +41,7 @@ from trainer.grader.lexicons import (
     WH_WORDS,
     YOU_WORDS,
 )
-from trainer.grader.questions import (
-    clause_kind,
-    first_words,
-    is_real_question,
-    question_features,
-    question_sentence,
-)
+from trainer.grader.questions import first_words, is_real_question, question_features, question_sentence
 from trainer.grader.speech_acts import speech_act_features
 from trainer.grader.tokens import (
     DIGIT_RE,
@@ -267,12 +261,10 @@ def extract(text: str | None, context: str | None = None) -> Features:
     focus += weighted
     owners += [-1] * (len(hand) + len(weighted))
     question = question_features(
-        norm, qnorm, words, first, has_q, lowered, qtext, n_q, cut, n_real_q, proposal
+        norm, qnorm, words, first, has_q, lowered, qtext, n_q, cut, n_real_q, proposal, qsent
     )
     if proposal:
         question.append(("qh:proposal", 1.0))
-    elif has_q and (main := clause_kind(words, qsent, has_q)):
-        question.append((f"qk:clause_{main}", 1.0))
     if asks and not has_q:
         question.append(("qh:request", 1.0))
     return Features(norm, wscale, cscale, focus, owners, question, surface, asks)

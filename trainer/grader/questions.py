@@ -86,9 +86,9 @@ def head_kind(head: list[str], has_q: bool) -> str:
 _CLAUSE_OPENERS = frozenset(("if", "when", "once", "after", "before", "unless", "say", "suppose", "assuming"))
 
 
-def clause_kind(words: list[str], qsent: str, has_q: bool) -> str:
-    """The head kind of the main clause after a leading condition ("" when there is none)."""
-    head = _head(words)
+def clause_kind(head: list[str], qsent: str, has_q: bool) -> str:
+    """The head kind of the main clause after a leading condition ("" when there is none); `head` is the
+    question's own (`_head`)."""
     if not head or head[0] not in _CLAUSE_OPENERS or "," not in qsent:
         return ""
     after = find_words(qsent[qsent.index(",") + 1 :].lower())
@@ -121,6 +121,7 @@ def question_features(
     cut: bool,
     n_real_q: int,
     proposal: bool = False,
+    qsent: str = "",
 ) -> list[tuple[str, float]]:
     """Features for none/open/closed, centred on the sentence that carries the question.
 
@@ -156,7 +157,8 @@ def question_features(
         add(("qh:aux", 1.0))
     # Where the wh-word sits ("and so what ..." vs "... what you expected?") and how the sentence ends.
     mode = "q" if has_q else ("cut" if cut else "noq")
-    kind = "proposal" if proposal else head_kind(_head(words), has_q)
+    head = _head(words)
+    kind = "proposal" if proposal else head_kind(head, has_q)
     if "why" in words[1:]:
         # "Which matters most, and why?" asks for the reason too: an explanation, so open.
         add(("qh:why_later", 1.0))
@@ -210,4 +212,6 @@ def question_features(
             feats.append(("qc:" + pat.strip(), 1.0))
     feats.append(QH_QLEN[bisect_left(QLEN_EDGES, len(qnorm))])
     feats.append(QH_LEN[bisect_left(TURN_LEN_EDGES, len(norm))])
+    if has_q and not proposal and (main := clause_kind(head, qsent, has_q)):
+        feats.append((f"qk:clause_{main}", 1.0))  # last, before the turn-level flags `extract` adds
     return feats

@@ -146,15 +146,17 @@ def split_segments(raw: str) -> list[tuple[str, bool]]:
 # tell/walk/talk, or any of them after and/or/so/but/then.
 _ATTEMPT_OPENERS = WH_WORDS | AUX_WORDS | {"tell", "walk", "talk"}
 _JOINERS = frozenset(("and", "or", "so", "but", "then"))
-_FIRST_WORDS_RE = re.compile(r"[a-z']+")
+
+
+def _opens_attempt(word: str) -> bool:
+    return word in _ATTEMPT_OPENERS or word.split("'")[0] in _ATTEMPT_OPENERS  # "why'd" opens like "why"
 
 
 def _is_afterthought(piece: str, before: str) -> bool:
-    if not piece.endswith("?") or not WH_WORDS.intersection(_FIRST_WORDS_RE.findall(before.lower())):
+    if not piece.endswith("?") or WH_WORDS.isdisjoint(find_words(before.lower())):
         return False
-    words = _FIRST_WORDS_RE.findall(piece.lower())
+    words = find_words(piece.lower())
     if not words or len(words) > 6:
         return False
-    head = [w.split("'")[0] if w.split("'")[0] in _ATTEMPT_OPENERS else w for w in words[:2]]
-    opener = head[1] if head[0] in _JOINERS and len(head) > 1 else head[0]
-    return opener not in _ATTEMPT_OPENERS
+    opener = words[1] if words[0] in _JOINERS and len(words) > 1 else words[0]
+    return not _opens_attempt(opener)
