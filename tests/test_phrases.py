@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.conftest import ROOT
-from trainer.grader import assess
+from trainer.grader import moves
 from trainer.rubrics import builtin_rubrics
 from trainer.text import Phrases
 
@@ -36,8 +36,8 @@ def texts() -> list[str]:
 def phrase_lists() -> list[tuple[str, ...]]:
     rubrics = builtin_rubrics()
     lists = [tuple(phrases) for phrases in rubrics.topics.values()] + [rubrics.out_of_role]
-    lists += [m.phrases for m in (assess._GOODBYE, assess._NEXT_STEP, assess._PRODUCT, assess._INSIGHT)]
-    lists += [m.phrases for _, m in assess._SPIN]
+    lists += [m.phrases for m in (moves._GOODBYE, moves._NEXT_STEP, moves.PRODUCT, moves.INSIGHT)]
+    lists += [m.phrases for _, m in moves._SPIN]
     return [*lists, ("cost", "demo", "1:1", "pain"), ("a",), ()]
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from trainer.grader import assess
+from trainer.grader import moves
 from trainer.llm.seam import ChatModel, Message, Request
 from trainer.prompts import prompt_file, prompts_root, render
 from trainer.schema import Assessment
@@ -97,7 +97,7 @@ def judged(offline: Assessment, verdict: dict[str, Any] | None) -> Assessment:
     """The offline assessment with the judge's labels, or flagged unscored when there is no verdict."""
     if verdict is None:
         return offline.model_copy(update={"unscored": True, "judge": "offline"})
-    move = assess.move_of(offline.text, verdict["focus"], verdict["question"])
+    move = moves.move_of(offline.text, verdict["focus"], verdict["question"])
     return offline.model_copy(
         update={
             "focus": verdict["focus"],
