@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT, cli
 from trainer.evals.discovery import discovery_report, repeated_sentences, summarise
 from trainer.grader.assess import assess_turn
-from trainer.roleplay.persona import advance, effective_rules, initial_state
+from trainer.roleplay.persona import advance, effective_rules, fact_key, initial_state
 from trainer.roleplay.play import play_lines
 from trainer.rubrics import builtin_rubrics
 from trainer.schema import Assessment, Turn
@@ -123,6 +123,23 @@ def test_a_one_fact_question_gets_a_brief_true_answer_once_and_never_a_bare_yes(
     opened = sessions.send(view.id, "What's really driving the push on supplier costs?")
     assert opened.state.unlocked == ["budget_edge"]
     assert sessions.send(view.id, "How much is the target?").last_reply == "Twelve percent, by December."
+
+
+def test_asking_again_for_a_figure_they_gave_is_heard_as_asking_again_at_any_depth(catalog):
+    """Re-asking "how many" after the answer opens nothing, even when the grader reads it as deeper."""
+    state = initial_state(catalog.persona("cost_cutting_vp")).model_copy(update={"trust": 90})
+    state, plan = step(catalog, state, probe("situation", "closed", text="How many people are on your team?"))
+    assert plan.parts[0].kind == "fact"
+    state.used_lines.append(fact_key(int(plan.parts[0].key)))  # the voice marks a fact said so
+    state, _ = step(catalog, state, probe("problem"))
+    assert state.unlocked == ["budget_edge"]
+    again = probe("implication", "closed", follow_up=True, text="How many people are on your team again?")
+    state, plan = step(catalog, state, again)
+    assert state.unlocked == ["budget_edge"]
+    assert [(p.kind, p.key) for p in plan.parts] == [("ack", "asked_again")]
+    new_figure = probe("implication", "closed", follow_up=True, text="How much do you need to take out?")
+    _, plan = step(catalog, state, new_figure)
+    assert plan.parts[0].kind == "fact"  # a figure not given yet is still answered
 
 
 def test_a_fact_naming_an_unknown_layer_is_refused_by_validate(tmp_path):
