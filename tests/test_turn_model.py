@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from trainer.evals.calibration import annomi_conversations, calibrate, format_table, score_rows
+from trainer.evals.calibration import calibrate, format_table, score_rows
+from trainer.evals.labelled_sets import annomi_conversations
 from trainer.grader.classifier import TurnPrediction, predict, predict_many
 from trainer.grader.tokens import (
     _MAX_CONTEXT_TOKENS,

@@ -23,7 +23,8 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from trainer.evals.calibration import (  # noqa: E402
+from trainer.evals.calibration import _macro_f1, calibrate, format_table  # noqa: E402
+from trainer.evals.labelled_sets import (  # noqa: E402
     BLIND_DIR,
     FOCUS_ONLY_CORPUS,
     FOCUS_ONLY_PATH,
@@ -32,10 +33,7 @@ from trainer.evals.calibration import (  # noqa: E402
     QUESTION_ONLY_CORPUS,
     SPEECH_ACT_CORPUS,
     SPEECH_ACT_PATH,
-    _macro_f1,
-    calibrate,
     depth_training_files,
-    format_table,
     load_annomi,
     load_focus_only,
     load_more_voices,

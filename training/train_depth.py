@@ -29,7 +29,8 @@ sys.path.insert(0, str(REPO_ROOT / "training"))
 
 from train_classifier import build_vocab, export, grouped_cv, to_sparse, train_softmax  # noqa: E402
 
-from trainer.evals.calibration import SPEECH_ACT_PATH, _macro_f1, depth_training_files  # noqa: E402
+from trainer.evals.calibration import _macro_f1  # noqa: E402
+from trainer.evals.labelled_sets import SPEECH_ACT_PATH, depth_training_files  # noqa: E402
 from trainer.grader import depth  # noqa: E402
 from trainer.grader.features import extract, split_of  # noqa: E402
 

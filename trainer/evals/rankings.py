@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.catalog import Catalog
-from trainer.evals.calibration import annomi_conversations
+from trainer.evals.labelled_sets import annomi_conversations
 from trainer.grader.features import split_of
 from trainer.grader.scorecard import grade_transcript
 from trainer.roleplay.play import play_lines
