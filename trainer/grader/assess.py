@@ -71,10 +71,10 @@ def _assess(
     low = text.lower()
     names_ours = names_us(text, ours)
     ours_named = names_ours or bool(PRODUCT.search(low))
-    focus, question = corrected_focus(
-        text, focus, question, ours_named=ours_named, names_ours=names_ours, rubrics=rubrics
-    )
     asked = question_sentence(text)
+    focus, question = corrected_focus(
+        text, focus, question, asked=asked, ours_named=ours_named, names_ours=names_ours, rubrics=rubrics
+    )
     move = move_of(text, focus, question)
     if move == "insight" and names_ours:
         move = focus = "pitch"  # a case study of what we sell is a pitch, not a peer's lesson

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from trainer.grader.moves import TIME_TOGETHER, checks_back, proposes_time
 from trainer.rubrics import Rubrics
-from trainer.text import Phrases, question_sentence
+from trainer.text import Phrases
 from trainer.turns import Focus, QuestionKind
 
 # Asking leave to ask ("Can I ask you something off the programme?"): manners, not yet a question about
@@ -115,12 +115,13 @@ def corrected_focus(
     focus: Focus,
     question: QuestionKind | None,
     *,
+    asked: str | None,
     ours_named: bool,
     names_ours: bool,
     rubrics: Rubrics,
 ) -> tuple[Focus, QuestionKind | None]:
-    """The classifier's labels after the rules above; `ours_named`: the turn names us or our product,
-    `names_ours`: it names the scenario's own product."""
+    """The classifier's labels after the rules above; `asked`: the turn's question sentence, `ours_named`:
+    the turn names us or our product, `names_ours`: it names the scenario's own product."""
     low = text.lower()
     if focus == "neutral":
         if question is None and _PROMISE.search(low):
@@ -131,7 +132,6 @@ def corrected_focus(
         focus = "pitch"  # "Which budget line would the RouteLedger licence come from?" asks about us
     elif focus == "pitch" and not ours_named and _YOU.search(low) and checks_back(text):
         focus = "customer"  # their situation played back to them and checked: no pitch
-    asked = question_sentence(text)
     if focus == "pitch" and not ours_named and asked and _YOU.search(low) and _NOT_ABOUT_US.search(low):
         focus = "customer"  # the pitch set aside, a question about them
     if focus != "customer" and not ours_named and _SAY_MORE.search(low) and not _PROMISE.search(low):

@@ -47,7 +47,7 @@ TIME_TOGETHER = re.compile(
     r"(?:review|kickoff|meeting|call)|a working day|a morning|an afternoon|tomorrow|"
     r"(?:on|by|this|next|before) (?:monday|tuesday|wednesday|thursday|friday))\b"
 )
-OURS = re.compile(r"\bour\b")  # "would it help if our squad took over...?" offers us, not time together
+_OURS = re.compile(r"\bour\b")  # "would it help if our squad took over...?" offers us, not time together
 PRODUCT = Phrases(
     "demo", "our platform", "our product", "our solution", "our service", "our tool", "pricing", "discount",
     # whole words only: "contract" starts "contractors" and "sign" starts "significant"; a trial of ours,
@@ -108,7 +108,7 @@ def move_of(text: str, focus: Focus, question: QuestionKind | None) -> Move:
     product = bool(PRODUCT.search(low))
     if _GOODBYE.search(_NOT_GOODBYE.sub("", low)) and not question:
         return "goodbye"
-    proposes = proposes_time(low) and not OURS.search(low)
+    proposes = proposes_time(low) and not _OURS.search(low)
     if (_NEXT_STEP.search(low) or proposes) and not product and question is not None:
         return "next_step"
     if (INSIGHT.search(low) or PEER_STORY.search(low)) and not product and focus != "customer":

@@ -215,10 +215,11 @@ def _answer_closed(persona: Persona, state: PersonaState, assessment: Assessment
     asked, words = _asked_words(assessment)
     fact, score = _best_fact(persona, state, assessment, said=False)
     _, said_score = _best_fact(persona, state, assessment, said=True)
-    if _QUANTITY.search(asked) and said_score > score:
+    quantity = _QUANTITY.search(asked)
+    if quantity and said_score > score:
         plan.add("ack", "asked_again")  # a figure they gave already, whatever depth the grader reads in it
         return True
-    if asks_for_more(assessment) and not (fact is not None and _QUANTITY.search(asked)):
+    if asks_for_more(assessment) and not (fact is not None and quantity):
         return False  # "who else feels it?" probes a depth: heard as an invitation to talk, not a quiz
     if fact is None:
         if _opens_now(persona, state, assessment):
