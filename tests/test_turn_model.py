@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from trainer.evals.calibration import calibrate, format_table, score_rows
-from trainer.evals.labelled_sets import annomi_conversations
+from trainer.evals.labelled_sets import annomi_conversations, load_annomi
 from trainer.grader.classifier import TurnPrediction, predict, predict_many
 from trainer.grader.tokens import (
     _MAX_CONTEXT_TOKENS,
@@ -385,6 +385,66 @@ def test_panel_agreement_sets_the_model_beside_the_annotators_themselves() -> No
     assert result["panel_pairwise"] == pytest.approx((72 / 90 + 42 / 90) / 2)
     table = format_table({"annomi": {"held-out": result}})
     assert "model vs panel majority" in table and "| annomi | held-out | 2 | 1.000 | 0.750 | 0.633 |" in table
+
+
+def test_annomi_panel_votes_are_counted_per_focus_class(tmp_path: Path) -> None:
+    record = {
+        "text": "So you'd like to cut down.",
+        "prev_text": "I drink too much.",
+        "label_act": "reflection",
+        "label_open_closed": None,
+        "source_label": {
+            "votes_main_therapist_behaviour": {
+                "reflection": 5,
+                "question": 1,
+                "therapist_input": 3,
+                "other": 1,
+            }
+        },
+        "conversation_id": "annomi-x",
+    }
+    alone = dict(record, source_label={"main_therapist_behaviour": "reflection"})
+    _write_jsonl(tmp_path / "annomi" / "dev.jsonl", [record, alone])
+    panel, single = load_annomi(tmp_path)
+    assert panel["focus_votes"] == {"customer": 6, "pitch": 3, "neutral": 1}
+    assert single["focus_votes"] is None
+
+
+def test_focus_panel_sets_what_classify_prints_beside_the_annotators_themselves() -> None:
+    rows = [
+        {
+            "text": "What brings you in today?",
+            "context": None,
+            "focus": "customer",
+            "question": "open",
+            "focus_votes": {"customer": 8, "pitch": 2, "neutral": 0},
+        },
+        {
+            "text": "Our platform cuts costs by 30% and the demo takes ten minutes.",
+            "context": None,
+            "focus": "pitch",
+            "question": None,
+            "focus_votes": {"customer": 0, "pitch": 5, "neutral": 5},
+        },
+        {
+            "text": "Do you walk?",
+            "context": None,
+            "focus": "customer",
+            "question": "closed",
+            "focus_votes": None,
+        },
+    ]
+    result = score_rows(rows)
+    assert result["n_focus_panel"] == 2  # the single-annotator turn is not a panel
+    # classify says customer, then pitch: 8 of 10 and 5 of 10 annotators agree.
+    assert result["focus_panel_model_vs_one"] == pytest.approx((0.8 + 0.5) / 2)
+    assert result["focus_panel_pairwise"] == pytest.approx(((8 * 7 + 2 * 1) / 90 + (5 * 4 + 5 * 4) / 90) / 2)
+    # Strict: over the 15 votes for customer or pitch, 8 + 5 match classify; people, 8*7/9 + 2*1/9 + 5*4/9.
+    assert result["focus_panel_strict_model_vs_one"] == pytest.approx(13 / 15)
+    assert result["focus_panel_strict_pairwise"] == pytest.approx((56 + 2 + 20) / 9 / 15)
+    table = format_table({"annomi": {"held-out": result}})
+    assert "focus, classify vs one annotator" in table
+    assert "| annomi | held-out | 2 | 0.650 | 0.544 | 0.867 | 0.578 |" in table
 
 
 def test_blind_sets_are_reported_as_their_own_corpus_and_never_split(tmp_path: Path) -> None:

@@ -65,7 +65,9 @@ def score_rows(rows: list[dict[str, Any]], shown: list[Any] | None = None) -> di
     result["open_closed_acc"] = sum(1 for r, p in oc if p.question == r["question"]) / len(oc) if oc else None
     result["n_open_closed"] = len(oc)
     result.update(_panel_agreement(oc))
+    shown = shown if shown is not None else _shown(rows)
     result.update(_as_classify_prints(rows, shown))
+    result.update(_focus_panel_agreement(rows, shown))
     return result
 
 
@@ -155,6 +157,41 @@ def _panel_agreement(oc: list[tuple[dict[str, Any], Any]]) -> dict[str, float | 
     }
 
 
+def _focus_panel_agreement(rows: list[dict[str, Any]], shown: list[Any]) -> dict[str, float | int | None]:
+    """Focus on turns a panel voted on: what `classify` prints beside the people themselves.
+
+    Each figure is a chance of agreeing with one annotator drawn at random: for classify, that
+    annotator's vote; for people, another annotator's. The strict customer-vs-pitch pair counts only
+    votes for customer or pitch, as the strict measure counts only turns labelled so.
+    """
+    panel = [(r["focus_votes"], a.focus) for r, a in zip(rows, shown, strict=True) if _panel(r)]
+    if not panel:
+        return {"n_focus_panel": 0}
+    vs_one = pairwise = 0.0
+    cp_votes = cp_model = cp_people = 0.0
+    for votes, label in panel:
+        n = sum(votes.values())
+        vs_one += votes.get(label, 0) / n
+        pairwise += sum(v * (v - 1) for v in votes.values()) / (n * (n - 1))
+        for cls in ("customer", "pitch"):
+            v = votes.get(cls, 0)
+            cp_votes += v
+            cp_model += v * (label == cls)
+            cp_people += v * (v - 1) / (n - 1)
+    return {
+        "n_focus_panel": len(panel),
+        "focus_panel_model_vs_one": vs_one / len(panel),
+        "focus_panel_pairwise": pairwise / len(panel),
+        "focus_panel_strict_model_vs_one": cp_model / cp_votes if cp_votes else None,
+        "focus_panel_strict_pairwise": cp_people / cp_votes if cp_votes else None,
+    }
+
+
+def _panel(row: dict[str, Any]) -> bool:
+    votes = row.get("focus_votes")
+    return bool(votes) and sum(votes.values()) >= 2
+
+
 def calibrate(
     data_dir: Path, sales_path: Path | None = None, blind_dir: Path | None = BLIND_DIR
 ) -> dict[str, dict[str, dict[str, Any]]]:
@@ -221,6 +258,19 @@ def format_table(report: dict[str, dict[str, dict[str, Any]]]) -> str:
             "| corpus | split | turns | model vs panel majority | model vs one annotator "
             "| annotator vs annotator |",
             ("panel_majority_acc", "panel_model_vs_one", "panel_pairwise"),
+        ),
+        (
+            "n_focus_panel",
+            "Focus on turns a panel of annotators labelled (AnnoMI: ten each; each figure is the chance of "
+            "agreeing with one annotator drawn at random):",
+            "| corpus | split | turns | focus, classify vs one annotator | focus, annotator vs annotator "
+            "| strict customer-vs-pitch, classify vs one annotator | strict, annotator vs annotator |",
+            (
+                "focus_panel_model_vs_one",
+                "focus_panel_pairwise",
+                "focus_panel_strict_model_vs_one",
+                "focus_panel_strict_pairwise",
+            ),
         ),
     )
     sections += (

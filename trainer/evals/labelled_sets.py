@@ -50,6 +50,20 @@ def _annomi_focus(label_act: str | None) -> str:
     )
 
 
+# The panel's vote names for the main behaviour ("therapist_input" is the label_act "telling").
+_ANNOMI_VOTE_FOCUS = {"question": "customer", "reflection": "customer", "therapist_input": "pitch"}
+
+
+def _annomi_focus_votes(votes: dict[str, Any]) -> dict[str, int] | None:
+    """The ten-annotator panel's main-behaviour votes, counted per focus class (None without a panel)."""
+    if not votes:
+        return None
+    out = {cls: 0 for cls in ("customer", "pitch", "neutral")}
+    for name, count in votes.items():
+        out[_ANNOMI_VOTE_FOCUS.get(name, "neutral")] += int(count)
+    return out
+
+
 def load_annomi(data_dir: Path) -> list[dict[str, Any]]:
     """AnnoMI therapist utterances as rows {text, context, focus, question, split, group}.
 
@@ -77,6 +91,7 @@ def load_annomi(data_dir: Path) -> list[dict[str, Any]]:
                 "corpus": "annomi",
                 # The ten-annotator panel's open/closed votes, kept to compare the model with people.
                 "votes": {k: int(votes.get(k, 0)) for k in ("open", "closed")} if votes else None,
+                "focus_votes": _annomi_focus_votes(src.get("votes_main_therapist_behaviour") or {}),
             }
         )
     return rows
