@@ -1,9 +1,10 @@
 """One trainee turn -> one Assessment: the single judgement that moves the persona and feeds the scorecard.
 
 Focus and question type come from the offline turn classifier (`classifier.predict`), corrected by
-`focus_rules`; this module adds what the persona reacts to: the move and SPIN type (`moves`), the depth
-probed (`depth`), the topics touched (the catalog's `rubrics/topics.yaml`) and whether the turn builds on
-their words. Another judge (the LLM judge) relabels the result.
+`focus_rules`, both reading the turn without its polite frames (`wrappers`); this module adds what the
+persona reacts to: the move and SPIN type (`moves`), the depth probed (`depth`), the topics touched (the
+catalog's `rubrics/topics.yaml`) and whether the turn builds on their words. Another judge (the LLM judge)
+relabels the result.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from trainer.grader.classifier import predict
 from trainer.grader.depth import predict_depth
 from trainer.grader.focus_rules import corrected_focus, names_us
 from trainer.grader.moves import INSIGHT, PEER_STORY, PRODUCT, move_of, spin_of
+from trainer.grader.wrappers import unwrapped
 from trainer.rubrics import Rubrics, builtin_rubrics
 from trainer.text import content_words, question_sentence
 from trainer.turns import Assessment, Focus, QuestionKind, Turn
@@ -64,18 +66,19 @@ def _assess(
 
     Made with `model_construct`: every value comes from the grader's own label sets, and validating them
     would first build Assessment's schema, some 13 ms that `trainer classify` would pay for nothing."""
-    label = predict(text, context)
+    read = unwrapped(text)  # "Could I ask what…?" is judged by what it asks
+    label = predict(read, context)
     question: QuestionKind | None = label.question  # type: ignore[assignment]
     focus: Focus = label.focus  # type: ignore[assignment]
     rubrics = rubrics or builtin_rubrics()
-    low = text.lower()
-    names_ours = names_us(text, ours)
+    low = read.lower()
+    names_ours = names_us(read, ours)
     ours_named = names_ours or bool(PRODUCT.search(low))
-    asked = question_sentence(text)
+    asked = question_sentence(read)
     focus, question = corrected_focus(
-        text, focus, question, asked=asked, ours_named=ours_named, names_ours=names_ours, rubrics=rubrics
+        read, focus, question, asked=asked, ours_named=ours_named, names_ours=names_ours, rubrics=rubrics
     )
-    move = move_of(text, focus, question)
+    move = move_of(read, focus, question)
     if move == "insight" and names_ours:
         move = focus = "pitch"  # a case study of what we sell is a pitch, not a peer's lesson
     elif move == "insight" and focus == "pitch":
@@ -83,7 +86,7 @@ def _assess(
     insight = move == "insight" or (
         focus == "customer" and not ours_named and bool(INSIGHT.search(low) or PEER_STORY.search(low))
     )
-    probe = predict_depth(text, context, label.features) if focus == "customer" and label.features else None
+    probe = predict_depth(read, context, label.features) if focus == "customer" and label.features else None
     picked_up = sorted(content_words(text) & theirs)  # the persona's own words it picks up
     evidence = list(label.evidence)
     if picked_up:
@@ -93,7 +96,7 @@ def _assess(
         text=text,
         focus=focus,
         question=question,
-        spin=spin_of(asked or text, focus, question),
+        spin=spin_of(asked or read, focus, question),
         builds_on=bool(picked_up) and focus == "customer",
         topics=rubrics.topics_in(text),
         move=move,
