@@ -21,6 +21,7 @@ ASKS = [
     ("May I ask, if the cut lands on contractors, who else feels it?", "customer", "implication"),
     ("Might I ask what made finance pick December?", "customer", None),
     ("What keeps you up at night about it, if I may ask?", "customer", None),
+    ("Thanks for the time. Can I start by asking what you most want to change this year?", "customer", None),
 ]
 
 
@@ -54,3 +55,14 @@ def test_unwrapping_keeps_the_clause_and_makes_it_a_question():
     assert unwrapped("Can I ask you something?") == "Can I ask you something?"  # nothing wrapped yet
     advice = "If I may, set your exit criteria before you launch."
     assert unwrapped(advice) == advice  # "if I may" frames a question only when one follows
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can you open that up a little for me? I want to understand it properly.",
+        "Could you unpack that for me?",
+    ],
+)
+def test_asking_them_to_go_on_in_other_words_is_about_them(text):
+    assert assess_turn(text, 1, BEFORE).focus == "customer"

@@ -47,6 +47,9 @@ _NOT_ABOUT_US = re.compile(
 # "Say a little more about what the board is watching for.": asking them to go on is about them.
 _SAY_MORE = re.compile(
     r"\b(?:say|tell me|talk me through) (?:a (?:little|bit) )?more\b|\b(?:go on|keep going|say more)[.?!]"
+    # "Can you open that up a little for me?", "Could you unpack that?", "Would you go a bit deeper?"
+    r"|\b(?:can|could|would|will) you (?:please |maybe |perhaps )?(?:open (?:that|it|this) up|unpack\b|"
+    r"expand (?:on )?(?:that|it|this)\b|elaborate\b|(?:go|dig) (?:a (?:little|bit) )?deeper\b)"
 )
 _YOU = re.compile(r"\byou(?:r|'re|'ve)?\b")
 # "Would it help to see every store's forecast in one place?" asks whether they want something we sell,

@@ -14,6 +14,7 @@ _AT = r"(?:^|(?<=[.!?;:])\s+|(?<=[—–])\s*|(?<=\s-)\s*|(?<=,)\s+)"
 _LEAD = r"(?:(?:and|so|but|then|okay|ok|now|also|well)[,]?\s+)*"
 _ASK = (
     r"(?:(?:can|could|may|might) i (?:just |also |perhaps |please |now |quickly )?ask(?: you)?"
+    r"|(?:(?:can|could|may) i|let me) (?:start|begin|open) (?:by|with) asking(?: you)?"
     r"|(?:do|would) you mind (?:if i ask(?:ed)?|me asking|telling me|sharing|saying)"
     r"|i(?:'d| would)? (?:just )?(?:like|love|want|wanted) to ask(?: you)?"
     r"|let me ask(?: you)?)"
@@ -46,7 +47,7 @@ _VALUE_HEARING = re.compile(
 
 _SENTENCE_END = re.compile(r"[.!]")
 _SPACES = re.compile(r"\s{2,}")
-_CUE = re.compile(r"\b(?:ask|mind|value|appreciate|welcome|if i)\b", re.IGNORECASE)
+_CUE = re.compile(r"\b(?:ask|asking|mind|value|appreciate|welcome|if i)\b", re.IGNORECASE)
 
 
 def _as_question(start: int, text: str) -> str:
