@@ -44,6 +44,10 @@ _NOT_ABOUT_US = re.compile(
     r"(?:about|talk about|talking about) us\b|\bnot (?:here )?to (?:pitch|sell)\b|\bno pitch\b|"
     r"\brather than (?:for )?(?:our|my) (?:sales process|pipeline|quota|agenda)\b|\bnot a sales step\b"
 )
+# "I will be short, and I will not sell you anything today.": a promise not to pitch, with nothing told.
+_WONT_SELL = re.compile(
+    r"\b(?:not|won't|will not|not going to) (?:pitch|sell) (?:you )?(?:anything|a thing)\b"
+)
 # "Say a little more about what the board is watching for.": asking them to go on is about them.
 _SAY_MORE = re.compile(
     r"\b(?:say|tell me|talk me through) (?:a (?:little|bit) )?more\b|\b(?:go on|keep going|say more)[.?!]"
@@ -137,6 +141,8 @@ def corrected_focus(
         focus = "customer"  # their situation played back to them and checked: no pitch
     if focus == "pitch" and not ours_named and asked and _YOU.search(low) and _NOT_ABOUT_US.search(low):
         focus = "customer"  # the pitch set aside, a question about them
+    elif focus == "pitch" and not ours_named and not asked and _WONT_SELL.search(low):
+        focus = "neutral"  # promising not to sell is manners, not a pitch
     if focus != "customer" and not ours_named and _SAY_MORE.search(low) and not _PROMISE.search(low):
         focus = "customer"
         question = question or "open"

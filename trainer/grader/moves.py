@@ -126,14 +126,20 @@ def move_of(text: str, focus: Focus, question: QuestionKind | None) -> Move:
     return "off_topic"
 
 
+# A summary closed by a bare "Yes?" or "Right?" checks it too ("So, if I say it back: … Yes?").
+_BARE_CHECK = re.compile(r"(?:^|[.!:—–]\s*)(?:yes|right|no|fair|true|ok|okay)\?\s*$")
+
+
 def checks_back(text: str) -> bool:
     """A statement about them, then a check that it is right."""
-    if not _CHECK_BACK.search(text.lower()):  # the common case, without splitting the turn into sentences
+    low = text.lower()
+    bare = _BARE_CHECK.search(low) is not None
+    if not bare and not _CHECK_BACK.search(low):  # the common case, without splitting the turn
         return False
     asked = question_sentence(text)
     if not asked or (len(sentences(text)) < 2 and ":" not in asked):
         return False
-    return _CHECK_BACK.search(asked.lower())
+    return bare or bool(_CHECK_BACK.search(asked.lower()))
 
 
 def proposes_time(low: str) -> bool:
