@@ -38,3 +38,5 @@ def test_a_summary_closed_by_a_bare_yes_checks_it_back():
     assert checks_back("You want the cut from suppliers, not from staff. Right?")
     assert not checks_back("Yes?")  # a lone backchannel checks nothing
     assert not checks_back("Is it yes?")
+    # A bare "Okay?" closes telling as often as a summary (an AnnoMI therapist stating their position).
+    assert not checks_back("We'll carry on with the exam, but you know where I stand on this. Okay?")

@@ -127,7 +127,7 @@ def move_of(text: str, focus: Focus, question: QuestionKind | None) -> Move:
 
 
 # A summary closed by a bare "Yes?" or "Right?" checks it too ("So, if I say it back: … Yes?").
-_BARE_CHECK = re.compile(r"(?:^|[.!:—–]\s*)(?:yes|right|no|fair|true|ok|okay)\?\s*$")
+_BARE_CHECK = re.compile(r"(?:^|[.!:—–]\s*)(?:yes|right|no|fair|true)\?\s*$")
 
 
 def checks_back(text: str) -> bool:
